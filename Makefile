@@ -1,0 +1,50 @@
+# Every target creates the virtual environment it needs; see README.md.
+# DJANGO_SPEC (e.g. 'Django>=4.2,<5.0') is installed after the project, to test another Django.
+PYTHON ?= python3
+VENV ?= .venv
+DB ?= sqlite
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS := dev
+ifeq ($(DB),mysql)
+EXTRAS := dev,mysql
+endif
+
+.PHONY: venv test lint format docs demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP)-$(EXTRAS): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(if $(DJANGO_SPEC),$(BIN)/python -m pip install --quiet "$(DJANGO_SPEC)")
+	touch $@
+
+venv: $(STAMP)-$(EXTRAS)
+
+test: venv
+	DB=$(DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check src tests example bench docs
+	$(BIN)/ruff format --check src tests example bench docs
+	$(BIN)/mypy src
+
+format: venv
+	$(BIN)/ruff check --fix src tests example bench docs
+	$(BIN)/ruff format src tests example bench docs
+
+docs: venv
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+demo: venv
+	$(BIN)/python example/manage.py migrate --noinput
+	$(BIN)/python example/manage.py seed_demo
+	$(BIN)/python example/manage.py runserver 127.0.0.1:8000
+
+bench: venv
+	DB=$(DB) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache

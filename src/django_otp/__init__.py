@@ -1,0 +1,106 @@
+"""One-time passwords and multi-factor authentication for Django (django-otp-ng).
+
+The package root holds the functions most sites call: :func:`login`, :func:`verify_token`,
+:func:`match_token`, :func:`devices_for_user`. Model modules are imported inside the
+functions, so importing this package is safe while the app registry is still loading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from django_otp.models import Device
+
+#: Session key under which the persistent id of the verifying device is stored.
+DEVICE_ID_SESSION_KEY = "otp_device_id"
+
+
+def login(request: HttpRequest, device: Device | None) -> None:
+    """Mark the current session as verified by ``device``, a confirmed device of the user.
+
+    The session key is cycled, so a session id seen before verification is worthless after.
+    """
+    user = getattr(request, "user", None)
+    if user is None or device is None or device.user_id != user.pk:
+        return
+    if not device.confirmed:
+        return
+    session = getattr(request, "session", None)
+    if session is not None:
+        if session.get(DEVICE_ID_SESSION_KEY) != device.persistent_id:
+            session.cycle_key()
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    request.user.otp_device = device  # type: ignore[union-attr]
+
+
+def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Persist ``user.otp_device`` (set by the OTP forms) when Django logs the user in."""
+    if hasattr(user, "otp_device"):
+        login(request, user.otp_device)
+
+
+user_logged_in.connect(_handle_auth_login)
+
+
+def verify_token(user: Any, device_id: str, token: Any) -> Device | None:
+    """Verify ``token`` against the user's confirmed device ``device_id``; return it on success."""
+    from django_otp.models import Device
+
+    with transaction.atomic():
+        device = Device.from_persistent_id(device_id, for_verify=True)
+        if device is None or device.user_id != user.pk or not device.confirmed:
+            return None
+        return device if device.verify_token(token) else None
+
+
+def match_token(user: Any, token: Any) -> Device | None:
+    """Return the first of the user's confirmed devices that accepts ``token`` (discouraged).
+
+    A code that one device accepts never counts as a failure on the user's other devices.
+    """
+    from django_otp.verification import verify_any
+
+    with transaction.atomic():
+        devices = list(devices_for_user(user, for_verify=True))
+        return verify_any(devices, token)
+
+
+def devices_for_user(
+    user: Any, confirmed: bool | None = True, for_verify: bool = False
+) -> Iterator[Device]:
+    """Yield every device of ``user``; ``confirmed=None`` includes unconfirmed ones."""
+    if user is None or user.is_anonymous:
+        return
+    for model in device_classes():
+        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)  # type: ignore[attr-defined]
+        if for_verify:
+            devices = devices.select_for_update()
+        yield from devices
+
+
+def user_has_device(user: Any, confirmed: bool | None = True) -> bool:
+    """Return ``True`` if ``user`` has at least one device (confirmed ones by default)."""
+    if user is None or user.is_anonymous:
+        return False
+    for model in device_classes():
+        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)  # type: ignore[attr-defined]
+        if devices.exists():
+            return True
+    return False
+
+
+def device_classes() -> Iterator[type[Device]]:
+    """Yield every installed concrete device model, in app-registry order."""
+    from django_otp.models import Device
+
+    for model in apps.get_models():
+        if issubclass(model, Device) and not model._meta.proxy:
+            yield model
