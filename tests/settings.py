@@ -19,7 +19,7 @@ if _DB == "postgres":
             "USER": "postgres",
             "HOST": "127.0.0.1",
             "PORT": "5432",
-            "TEST": {"NAME": "test_django_otp"},
+            "TEST": {"NAME": os.environ.get("TEST_DB_NAME", "test_django_otp")},
         }
     }
 elif _DB == "mysql":
@@ -32,7 +32,10 @@ elif _DB == "mysql":
             "HOST": "127.0.0.1",
             "PORT": "3306",
             "OPTIONS": {"charset": "utf8mb4"},
-            "TEST": {"NAME": "test_django_otp", "CHARSET": "utf8mb4"},
+            "TEST": {
+                "NAME": os.environ.get("TEST_DB_NAME", "test_django_otp"),
+                "CHARSET": "utf8mb4",
+            },
         }
     }
 elif _DB == "sqlite":

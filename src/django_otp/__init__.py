@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
+from django.apps import apps as django_apps
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 
@@ -101,6 +101,6 @@ def device_classes() -> Iterator[type[Device]]:
     """Yield every installed concrete device model, in app-registry order."""
     from django_otp.models import Device
 
-    for model in apps.get_models():
+    for model in django_apps.get_models():
         if issubclass(model, Device) and not model._meta.proxy:
             yield model
