@@ -25,7 +25,7 @@ def test_explicit_setting_wins():
 def test_other_names_read_django_settings():
     assert settings.TIME_ZONE == "UTC"
     with pytest.raises(AttributeError):
-        settings.OTP_NO_SUCH_SETTING  # noqa: B018
+        settings.OTP_NO_SUCH_SETTING
 
 
 def test_defaults_mapping():

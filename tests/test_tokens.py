@@ -14,9 +14,9 @@ from django_otp.tokens import MAX_INPUT_LENGTH, normalize_digits, normalize_stat
         (" 123456 ", "123456"),
         ("123 456", "123456"),
         ("12\t34\n56", "123456"),
-        ("１２３４５６", "123456"),  # full-width
-        ("١٢٣٤٥٦", "123456"),  # Arabic-Indic
-        ("۱۲۳۴۵۶", "123456"),  # Extended Arabic-Indic
+        ("\uff11\uff12\uff13\uff14\uff15\uff16", "123456"),  # full-width
+        ("\u0661\u0662\u0663\u0664\u0665\u0666", "123456"),  # Arabic-Indic
+        ("\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6", "123456"),  # Extended Arabic-Indic
         ("012345", "012345"),
         ("12345", "12345"),
         (123456, "123456"),
@@ -72,13 +72,20 @@ def test_digits_round_trip_of_codes(code):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("abcd2345", "abcd2345"), ("ABCD 2345", "abcd2345"), ("ab-cd", "ab-cd")],
+    [
+        ("abcd2345", "abcd2345"),
+        ("ABCD 2345", "abcd2345"),
+        ("ab-cd", "abcd"),
+        ("abcd-efgh-jkmn-pqrs", "abcdefghjkmnpqrs"),
+    ],
 )
 def test_static_accepted(raw, expected):
     assert normalize_static(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "a" * 17, "abc_def", "abc$", None, 12345678, "ünï"])
+@pytest.mark.parametrize(
+    "raw", ["", "-", "a" * 17, "abc_def", "abc$", None, 12345678, "ünï", "x" * 5000]
+)
 def test_static_rejected(raw):
     assert normalize_static(raw) is None
 

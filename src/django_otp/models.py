@@ -78,10 +78,17 @@ class Device(models.Model):
             user = None
         return f"{self.name} ({user})"
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # Remembered so that a change to confirmed can be announced (django_otp.lifecycle).
+        instance._confirmed_in_db = instance.__dict__.get("confirmed")  # type: ignore[attr-defined]
+        return instance
+
     @property
     def persistent_id(self) -> str:
         """A string that identifies this device across requests: ``"<label>/<id>"``."""
-        return f"{self.model_label()}/{self.id}"
+        return f"{self.model_label()}/{self.id}"  # type: ignore[attr-defined]
 
     @classmethod
     def model_label(cls) -> str:
@@ -95,7 +102,7 @@ class Device(models.Model):
         if parsed is None:
             return None
         model, device_id = parsed
-        devices = model._default_manager.filter(id=device_id)
+        devices = model._default_manager.filter(id=device_id)  # type: ignore[misc]
         if for_verify:
             devices = devices.select_for_update()
         return devices.first()
@@ -109,7 +116,7 @@ class Device(models.Model):
         if parsed is None:
             return None
         model, device_id = parsed
-        devices = model._default_manager.filter(id=device_id)
+        devices = model._default_manager.filter(id=device_id)  # type: ignore[misc]
         if for_verify:
             devices = devices.select_for_update()
         return await devices.afirst()
@@ -269,8 +276,7 @@ class ThrottlingMixin(models.Model):
         blank=True,
         default=None,
         help_text=(
-            "A timestamp of the last failed verification attempt. "
-            "Null if last attempt succeeded."
+            "A timestamp of the last failed verification attempt. Null if last attempt succeeded."
         ),
     )
     throttling_failure_count = models.PositiveIntegerField(

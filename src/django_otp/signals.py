@@ -6,7 +6,22 @@ to the device's class. Arguments never include a token or a key.
 
 from __future__ import annotations
 
+import contextvars
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import router, transaction
 from django.dispatch import Signal
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from django_otp.models import Device
+
+#: The request being handled, set by ``OTPMiddleware`` so that signals can carry it.
+current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "django_otp_current_request", default=None
+)
 
 #: A token was accepted. Arguments: ``device``, ``user``, ``request`` (``None`` when unknown).
 verification_succeeded = Signal()
@@ -31,3 +46,25 @@ device_confirmed = Signal()
 
 #: A device row was deleted. Arguments: ``device``, ``user``.
 device_deleted = Signal()
+
+
+def send_after_commit(signal: Signal, device: Device, **kwargs: Any) -> None:
+    """Send ``signal`` about ``device`` once the current transaction commits.
+
+    Nothing is prepared when the signal has no receivers, so auditing costs nothing unless a
+    site asks for it.
+    """
+    sender = type(device)
+    if not signal.has_listeners(sender):
+        return
+    request = current_request.get()
+    try:
+        user = device.user
+    except ObjectDoesNotExist:
+        user = None
+
+    def send() -> None:
+        signal.send(sender=sender, device=device, user=user, request=request, **kwargs)
+
+    db = device._state.db or router.db_for_write(sender, instance=device)
+    transaction.on_commit(send, using=db)

@@ -12,7 +12,7 @@ from typing import Any
 #: Longest raw input looked at; anything longer is rejected before any processing.
 MAX_INPUT_LENGTH = 256
 
-STATIC_TOKEN_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+STATIC_TOKEN_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _compact(token: str) -> str | None:
@@ -52,16 +52,19 @@ def normalize_digits(token: Any, max_length: int) -> str | None:
 
 
 def normalize_static(token: Any, max_length: int = 16) -> str | None:
-    """Return a backup code in canonical form (lower case, no whitespace), or ``None``.
+    """Return a backup code in canonical form (lower case, no spaces or hyphens), or ``None``.
 
-    Backup codes are compared case-insensitively in Python, never by a database collation.
+    Backup codes are compared in this form in Python, never by a database collation, so
+    ``"ABCD-2345"`` and ``"abcd 2345"`` are the same code.
     """
     if not isinstance(token, str):
         return None
     compact = _compact(token)
-    if not compact or len(compact) > max_length:
+    if compact is None:
         return None
-    text = compact.lower()
+    text = compact.replace("-", "").lower()
+    if not text or len(text) > max_length:
+        return None
     if not set(text) <= STATIC_TOKEN_ALPHABET:
         return None
     return text

@@ -16,7 +16,6 @@ This module works on devices through those hooks and never imports the models.
 
 from __future__ import annotations
 
-import contextvars
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,22 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import router, transaction
 from django.db.models import F, Q
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from django_otp import signals
 from django_otp.app_settings import app_settings
+from django_otp.signals import current_request, send_after_commit
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-
     from django_otp.models import Device, SideChannelDevice
 
-#: The request being handled, set by ``OTPMiddleware`` so that signals can carry it.
-current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
-    "django_otp_current_request", default=None
-)
+__all__ = ["Attempt", "TokenMatch", "current_request", "verify", "verify_any"]
 
 #: How often a throttling claim is retried when a parallel attempt changed the row first.
 _CLAIM_ATTEMPTS = 3
@@ -71,19 +65,6 @@ def _db(device: Device) -> str:
     return device._state.db or router.db_for_write(type(device), instance=device)
 
 
-def _emit(signal: Signal, device: Device, **kwargs: Any) -> None:
-    """Send ``signal`` for ``device`` once the current transaction commits."""
-    sender = type(device)
-    if not signal.has_listeners(sender):
-        return
-    request = current_request.get()
-
-    def send() -> None:
-        signal.send(sender=sender, device=device, user=device.user, request=request, **kwargs)
-
-    transaction.on_commit(send, using=_db(device))
-
-
 class Attempt:
     """One verification attempt on one device, in the order the path runs its steps."""
 
@@ -110,7 +91,7 @@ class Attempt:
             allowed, data = self.device.verify_is_allowed()
             refusal = None if allowed else (data or {})
         if refusal is not None:
-            _emit(signals.verification_throttled, self.device, reason=refusal)
+            send_after_commit(signals.verification_throttled, self.device, reason=refusal)
             return False
         return True
 
@@ -163,7 +144,7 @@ class Attempt:
             return False
         for name, value in changes.items():
             setattr(device, name, value)
-        _emit(signals.verification_succeeded, device)
+        send_after_commit(signals.verification_succeeded, device)
         return True
 
     def fail(self) -> None:
@@ -178,7 +159,7 @@ class Attempt:
                 device.throttling_failure_count += 1
                 device.throttling_failure_timestamp = self.now
             self._report_lockout()
-        _emit(signals.verification_failed, device, reason=self._failure_reason())
+        send_after_commit(signals.verification_failed, device, reason=self._failure_reason())
 
     def release(self) -> None:
         """Give back a claimed place: the token was never really tried on this device."""
@@ -205,7 +186,7 @@ class Attempt:
         threshold = app_settings.OTP_LOCKOUT_FAILURES
         if threshold > 0 and device.throttling_failure_count == threshold:
             allowed, data = device.verify_is_allowed()
-            _emit(
+            send_after_commit(
                 signals.device_locked,
                 device,
                 failure_count=device.throttling_failure_count,

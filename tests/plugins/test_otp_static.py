@@ -2,12 +2,15 @@
 
 import contextlib
 import datetime
+import math
 import re
 import shutil
 import tempfile
 import unittest
+from io import StringIO
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, connections
@@ -23,8 +26,8 @@ import django_otp
 from django_otp import verification
 from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_static.lib import add_static_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.lib import add_static_token, replace_backup_codes
+from django_otp.plugins.otp_static.models import CODE_ALPHABET, StaticDevice, StaticToken
 from django_otp.test_utils import TestCase as OTPTestCase
 from django_otp.test_utils import ThrottlingTestMixin, TimestampTestMixin
 
@@ -58,11 +61,26 @@ def legacy_database():
             del connections["legacy"]
 
 
+UPSTREAM_MIGRATIONS = LEGACY_DATABASE.parent / "django-otp-1.7.5-migrations.txt"
+
+
 def assert_legacy_schema_is_current(legacy, app_label, models):
-    """The 1.7.5 database has every migration of ``app_label`` and matching columns."""
+    """The 1.7.5 database has every upstream migration of ``app_label``; only ours are new.
+
+    After applying the new ones, its columns are exactly those of the models.
+    """
+    upstream = {
+        tuple(line.split("|"))
+        for line in UPSTREAM_MIGRATIONS.read_text().split()
+        if line.startswith(f"{app_label}|")
+    }
     executor = MigrationExecutor(legacy)
     leaves = [node for node in executor.loader.graph.leaf_nodes() if node[0] == app_label]
-    assert executor.migration_plan(leaves) == []
+    pending = {
+        (migration.app_label, migration.name) for migration, _ in executor.migration_plan(leaves)
+    }
+    assert pending.isdisjoint(upstream)
+    executor.migrate(leaves)
     with legacy.cursor() as cursor:
         for model in models:
             description = legacy.introspection.get_table_description(cursor, model._meta.db_table)
@@ -350,3 +368,91 @@ class StaticDeviceContractTests(TimestampTestMixin, ThrottlingTestMixin, OTPTest
 
     def invalid_token(self):
         return "wrongtok"
+
+
+@override_settings(OTP_STATIC_HASH_TOKENS=True)
+class HashedTokenTests(StaticDeviceTestCase):
+    """With ``OTP_STATIC_HASH_TOKENS`` on, codes are stored as keyed hashes."""
+
+    def raw_rows(self):
+        table = StaticToken._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT token, token_hash FROM {table}")  # noqa: S608
+            return cursor.fetchall()
+
+    def test_database_holds_no_plain_code(self):
+        rows = self.raw_rows()
+        assert len(rows) == 3
+        for token, token_hash in rows:
+            assert token == ""
+            assert token_hash.startswith("hmac256$")
+            for code in ["a1b2c3d4", "e5f6g7h8", "jkmnpqrs"]:
+                assert code not in token_hash
+
+    def test_each_code_verifies_once(self):
+        for code in ["jkmnpqrs", "A1B2 C3D4", "e5f6-g7h8"]:
+            assert self.device.verify_token(code) is True
+            assert self.device.verify_token(code) is False
+            self.device.throttle_reset()
+        assert self.device.token_set.count() == 0
+
+    def test_created_instance_keeps_the_code_in_memory(self):
+        token = self.device.token_set.create(token="zzzz2222")
+        assert token.token == "zzzz2222"
+        token.refresh_from_db()
+        assert token.token == ""
+
+    def test_plain_and_hashed_rows_both_verify_and_plain_ones_get_hashed_on_use(self):
+        with override_settings(OTP_STATIC_HASH_TOKENS=False):
+            self.device.token_set.create(token="plain234")
+        assert ("plain234", "") in self.raw_rows()
+        assert self.device.verify_token("jkmnpqrs") is True
+        assert all(token == "" for token, _ in self.raw_rows())
+        assert self.device.verify_token("plain234") is True
+
+    def test_plain_legacy_row_verifies_before_hashing(self):
+        with override_settings(OTP_STATIC_HASH_TOKENS=False):
+            self.device.token_set.create(token="legacy23")
+        assert self.device.verify_token("legacy23") is True
+
+    def test_protect_secrets_command_hashes_plain_rows(self):
+        with override_settings(OTP_STATIC_HASH_TOKENS=False):
+            self.device.token_set.create(token="plain234")
+        out = StringIO()
+        call_command("otp_protect_secrets", stdout=out)
+        assert "otp_static.StaticToken: 1 hashed, 3 unchanged" in out.getvalue()
+        assert all(token == "" for token, _ in self.raw_rows())
+        assert self.device.verify_token("plain234") is True
+
+    def test_secret_key_rotation_keeps_codes(self):
+        with override_settings(SECRET_KEY="new-secret", SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):
+            assert self.device.verify_token("a1b2c3d4") is True
+
+    def test_other_secret_key_rejects(self):
+        with override_settings(SECRET_KEY="attacker-guess"):
+            assert self.device.verify_token("a1b2c3d4") is False
+
+
+class BackupCodeGenerationTests(StaticDeviceTestCase):
+    def test_replace_backup_codes(self):
+        codes = replace_backup_codes(self.device, count=5)
+        assert len(codes) == 5
+        assert len(set(codes)) == 5
+        for code in codes:
+            assert re.fullmatch(r"([0-9a-hjkmnp-tv-z]{4}-){3}[0-9a-hjkmnp-tv-z]{4}", code)
+        assert self.device.token_set.count() == 5
+        assert self.device.verify_token("a1b2c3d4") is False  # old codes are gone
+        self.device.throttle_reset()
+        assert self.device.verify_token(codes[0]) is True
+        assert self.device.verify_token(codes[1].replace("-", "").upper()) is True
+
+    @override_settings(OTP_STATIC_HASH_TOKENS=True)
+    def test_replace_backup_codes_when_hashed(self):
+        codes = replace_backup_codes(self.device, count=2)
+        assert set(self.device.token_set.values_list("token", flat=True)) == {""}
+        assert self.device.verify_token(codes[1]) is True
+
+    def test_random_code_entropy(self):
+        assert len(StaticToken.random_code()) * math.log2(len(CODE_ALPHABET)) >= 64
+        assert len(set(CODE_ALPHABET)) == 32
+        assert not set("ilou") & set(CODE_ALPHABET)

@@ -9,11 +9,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, get_random_string
 
-from django_otp import tokens
+from django_otp import token_hashing, tokens
+from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.secret_storage import column_value
 from django_otp.verification import TokenMatch
+
+#: Readable alphabet of new backup codes: digits and lower-case letters without i, l, o, u.
+CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+#: Characters in a new backup code: 16 from 32 symbols carry 80 bits of entropy.
+CODE_LENGTH = 16
 
 
 class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
@@ -36,19 +43,31 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         if self.pk is None:
             return None
         found: int | None = None
-        for pk, stored in self.token_set.order_by("pk").values_list("pk", "token"):
-            if constant_time_compare(token, stored.lower()) and found is None:
+        rows = self.token_set.order_by("pk").values_list("pk", "token", "token_hash")
+        for pk, stored, stored_hash in rows:
+            if stored_hash:
+                matched = token_hashing.check_token(token, stored_hash)
+            else:
+                matched = constant_time_compare(token, tokens.normalize_static(stored) or "")
+            if matched and found is None:
                 found = pk
         if found is None:
             return None
         return TokenMatch(claim=self._token_claim(found))
 
     def _token_claim(self, token_pk: int) -> Callable[[], bool]:
-        """Return a callable that deletes the token row ``token_pk``, True if it was there."""
+        """Return a callable that deletes the token row ``token_pk``, True if it was there.
+
+        With hashing on, the device's remaining plain codes are hashed at the same time.
+        """
         db = self._state.db
 
         def claim() -> bool:
             deleted, _ = StaticToken._base_manager.using(db).filter(pk=token_pk).delete()
+            if deleted and app_settings.OTP_STATIC_HASH_TOKENS:
+                StaticToken.hash_plain_tokens(
+                    StaticToken._base_manager.using(db).filter(device=self)
+                )
             return deleted > 0
 
         return claim
@@ -59,8 +78,54 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
 
     device = models.ForeignKey(StaticDevice, related_name="token_set", on_delete=models.CASCADE)
     token = models.CharField(max_length=16, db_index=True)
+    token_hash = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="A keyed hash of the code when OTP_STATIC_HASH_TOKENS is on; empty when plain.",
+    )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Store a hash instead of the code when ``OTP_STATIC_HASH_TOKENS`` is on.
+
+        The instance keeps the plain code in memory, so it can be shown once after creation.
+        """
+        if not (app_settings.OTP_STATIC_HASH_TOKENS and self.token):
+            super().save(*args, **kwargs)
+            return
+        self.token_hash = token_hashing.hash_token(
+            tokens.normalize_static(self.token) or self.token.lower()
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "token", "token_hash"}
+        with column_value(self, "token", ""):
+            super().save(*args, **kwargs)
 
     @staticmethod
     def random_token() -> str:
         """Return a new random code: 5 random bytes as 8 lower-case base32 characters."""
         return base64.b32encode(os.urandom(5)).decode("ascii").lower()
+
+    @staticmethod
+    def random_code() -> str:
+        """Return a new backup code with 80 bits of entropy in a readable alphabet."""
+        return get_random_string(CODE_LENGTH, CODE_ALPHABET)
+
+    @staticmethod
+    def hash_plain_tokens(rows: models.QuerySet[StaticToken]) -> int:
+        """Hash every plain code among ``rows``; return how many were hashed."""
+        hashed = 0
+        for row in rows.filter(token_hash="").exclude(token=""):
+            row.save(update_fields=["token", "token_hash"])
+            hashed += 1
+        return hashed
+
+    @classmethod
+    def protect_secrets(cls) -> dict[str, int]:
+        """Hash every plain code when ``OTP_STATIC_HASH_TOKENS`` is on (see the command)."""
+        if not app_settings.OTP_STATIC_HASH_TOKENS:
+            return {"hashed": 0, "left plain (OTP_STATIC_HASH_TOKENS is off)": cls.objects.count()}
+        hashed = cls.hash_plain_tokens(cls._base_manager.all())
+        return {"hashed": hashed, "unchanged": cls._base_manager.count() - hashed}

@@ -27,8 +27,8 @@ class Command(BaseCommand):
             "--token",
             dest="token",
             help=(
-                "The token to add: up to 16 characters from a-z, 0-9 and '-' "
-                "(stored in lower case). A random token is generated when omitted."
+                "The token to add: up to 16 characters from a-z and 0-9; case, spaces and "
+                "hyphens are ignored when it is typed. A random token is generated when omitted."
             ),
         )
         parser.add_argument("username", help="The user to give the token to.")
@@ -37,12 +37,12 @@ class Command(BaseCommand):
         username = options["username"]
         token = options.get("token")
         if token is not None:
-            token = tokens.normalize_static(token)
-            if token is None:
-                raise CommandError(
-                    "The token must be 1 to 16 characters from a-z, 0-9 and '-' "
-                    "(letters in either case, spaces ignored)."
-                )
+            token = "".join(token.split())
+        if token is not None and (len(token) > 16 or tokens.normalize_static(token) is None):
+            raise CommandError(
+                "The token must be 1 to 16 characters from a-z and 0-9 "
+                "(either case; hyphens are allowed and ignored when the code is typed)."
+            )
         try:
             static_token = add_static_token(username, token)
         except get_user_model().DoesNotExist:

@@ -1,0 +1,1 @@
+"""Benchmarks of django-otp-ng, run with ``python -m bench`` (``make bench``)."""

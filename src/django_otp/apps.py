@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class DjangoOTPConfig(AppConfig):
+    """The core app (label ``django_otp``): templates, static files, checks, signals."""
+
+    name = "django_otp"
+
+    def ready(self) -> None:
+        from django_otp import checks, lifecycle  # noqa: F401  (checks register on import)
+
+        lifecycle.connect()

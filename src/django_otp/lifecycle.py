@@ -1,0 +1,40 @@
+"""Audit signals for device life-cycle events: created, confirmed, deleted.
+
+Receivers are connected for every installed device model when the ``django_otp`` app is
+ready; the signals themselves are sent after the surrounding transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+
+from django_otp import device_classes, signals
+from django_otp.signals import send_after_commit
+
+
+def _saved(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return
+    was_confirmed = getattr(instance, "_confirmed_in_db", None)
+    if created:
+        send_after_commit(signals.device_created, instance)
+    if instance.confirmed and (created or was_confirmed is False):
+        send_after_commit(signals.device_confirmed, instance)
+    instance._confirmed_in_db = instance.confirmed
+
+
+def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    send_after_commit(signals.device_deleted, instance)
+
+
+def connect() -> None:
+    """Connect the life-cycle receivers to every installed device model."""
+    for model in device_classes():
+        post_save.connect(
+            _saved, sender=model, dispatch_uid=f"django_otp.saved.{model._meta.label}"
+        )
+        post_delete.connect(
+            _deleted, sender=model, dispatch_uid=f"django_otp.deleted.{model._meta.label}"
+        )

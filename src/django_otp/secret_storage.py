@@ -1,0 +1,99 @@
+"""How secrets are stored: device keys encrypted, backup codes hashed, when enabled.
+
+:class:`EncryptedKeyMixin` stores a device's hex ``key`` encrypted when keys are configured.
+
+The ``key`` attribute always holds the plain hex value in memory, so ``device.key``,
+``bin_key`` and ``config_url`` work as before. In the database, with
+``OTP_KEY_ENCRYPTION_KEYS`` set, the ``key`` column is left empty and the ciphertext goes
+to ``encrypted_key``; without keys, ``key`` holds the hex value as django-otp stores it.
+Rows written before encryption was turned on keep working and are encrypted on their next
+save or by ``manage.py otp_protect_secrets``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import models, transaction
+
+from django_otp import crypto
+
+
+@contextmanager
+def column_value(instance: models.Model, attname: str, value: Any) -> Iterator[None]:
+    """Let ``instance`` be written with ``value`` in ``attname``'s column, then restore it.
+
+    Used so that the database receives a blank column while code keeps the plain value.
+    """
+    plain = getattr(instance, attname)
+    setattr(instance, attname, value)
+    try:
+        yield
+    finally:
+        setattr(instance, attname, plain)
+
+
+class EncryptedKeyMixin(models.Model):
+    """Keeps the ``key`` field of a device encrypted at rest."""
+
+    encrypted_key = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The secret key encrypted with OTP_KEY_ENCRYPTION_KEYS; empty when plain.",
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"key", "encrypted_key"} & set(update_fields):
+            super().save(*args, **kwargs)
+            return
+        plain = self.key  # type: ignore[attr-defined]
+        if crypto.enabled():
+            self.encrypted_key = crypto.encrypt(plain, self._key_context())
+            stored = ""
+        else:
+            self.encrypted_key = ""
+            stored = plain
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "key", "encrypted_key"}
+        with column_value(self, "key", stored):
+            super().save(*args, **kwargs)
+
+    @classmethod
+    def _key_context(cls) -> str:
+        return f"{cls._meta.app_label}.{cls._meta.model_name}.key"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        stored = instance.__dict__.get("encrypted_key")
+        if stored:
+            instance.key = crypto.decrypt(stored, cls._key_context())  # type: ignore[attr-defined]
+        return instance
+
+    @classmethod
+    def protect_secrets(cls) -> dict[str, int]:
+        """Encrypt every plain key and re-encrypt every key not made by the first key."""
+        counts = {"encrypted": 0, "re-encrypted": 0, "unchanged": 0}
+        current = crypto.current_key_id()
+        if current is None:
+            return counts
+        for pk in cls._base_manager.values_list("pk", flat=True).iterator():
+            with transaction.atomic():
+                device = cls._base_manager.select_for_update().filter(pk=pk).first()
+                if device is None:
+                    continue
+                stored = device.encrypted_key
+                if stored and crypto.ciphertext_key_id(stored) == current:
+                    counts["unchanged"] += 1
+                    continue
+                counts["re-encrypted" if stored else "encrypted"] += 1
+                device.save(update_fields=["key", "encrypted_key"])
+        return counts
