@@ -80,7 +80,7 @@ def devices_for_user(
     if user is None or user.is_anonymous:
         return
     for model in device_classes():
-        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)  # type: ignore[attr-defined]
+        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)
         if for_verify:
             devices = devices.select_for_update()
         yield from devices
@@ -91,7 +91,7 @@ def user_has_device(user: Any, confirmed: bool | None = True) -> bool:
     if user is None or user.is_anonymous:
         return False
     for model in device_classes():
-        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)  # type: ignore[attr-defined]
+        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)
         if devices.exists():
             return True
     return False

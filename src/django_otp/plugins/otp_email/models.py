@@ -49,7 +49,7 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
     """Sends a token to ``email``, or to the user's address when ``email`` is empty."""
 
     # null=True is part of the schema that django-otp 1.7.5 databases already have.
-    email = models.EmailField(  # noqa: DJ001
+    email = models.EmailField(
         max_length=254,
         blank=True,
         null=True,
