@@ -1,0 +1,126 @@
+"""Tests of django_otp.qr: SVG QR codes for the admin and text QR codes for a terminal."""
+
+import io
+import sys
+import types
+import xml.etree.ElementTree as ET
+from unittest import mock
+
+import pytest
+import segno
+from django.http import HttpResponse
+
+from django_otp.qr import terminal_qrcode, write_qrcode_image
+
+URL = "otpauth://totp/alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6"
+NO_LIBRARY = {"qrcode": None, "segno": None}
+
+
+def svg_root(data):
+    return ET.fromstring(data)  # noqa: S314 (our own output)
+
+
+def test_writes_svg_to_a_binary_file():
+    out = io.BytesIO()
+    write_qrcode_image(URL, out)
+    assert svg_root(out.getvalue()).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_writes_svg_to_an_http_response():
+    response = HttpResponse(content_type="image/svg+xml")
+    write_qrcode_image(URL, response)
+    assert svg_root(response.content).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_segno_draws_a_full_qr_code_of_the_data():
+    # Even for short data a regular QR code (version 1: 21 modules plus a 4-module quiet
+    # zone on each side), never a Micro QR code that authenticator apps cannot read.
+    out = io.BytesIO()
+    with mock.patch.dict(sys.modules, {"qrcode": None}):
+        write_qrcode_image("x", out)
+    root = svg_root(out.getvalue())
+    assert (root.get("width"), root.get("height")) == ("29", "29")
+    expected = io.BytesIO()
+    segno.make_qr("x").save(expected, kind="svg")
+    assert out.getvalue() == expected.getvalue()
+
+
+def test_different_data_gives_different_images():
+    first, second = io.BytesIO(), io.BytesIO()
+    write_qrcode_image(URL, first)
+    write_qrcode_image(URL + "&counter=1", second)
+    assert first.getvalue() != second.getvalue()
+
+
+def fake_qrcode_package(calls):
+    """Modules that stand in for the qrcode package and record how they are used."""
+    package = types.ModuleType("qrcode")
+    image = types.ModuleType("qrcode.image")
+    svg = types.ModuleType("qrcode.image.svg")
+    svg.SvgImage = object()
+
+    class Image:
+        def __init__(self, data, image_factory):
+            calls.append((data, image_factory))
+
+        def save(self, out):
+            out.write(b"<svg from qrcode/>")
+
+    package.make = Image
+    package.image = image
+    image.svg = svg
+    return {"qrcode": package, "qrcode.image": image, "qrcode.image.svg": svg}
+
+
+def test_qrcode_package_is_preferred_when_installed():
+    calls = []
+    modules = fake_qrcode_package(calls)
+    out = io.BytesIO()
+    with mock.patch.dict(sys.modules, modules):
+        write_qrcode_image(URL, out)
+    assert out.getvalue() == b"<svg from qrcode/>"
+    assert calls == [(URL, modules["qrcode.image.svg"].SvgImage)]
+
+
+def test_no_library_raises_module_not_found_with_advice():
+    with mock.patch.dict(sys.modules, NO_LIBRARY), pytest.raises(ModuleNotFoundError) as error:
+        write_qrcode_image(URL, io.BytesIO())
+    assert "django-otp-ng[qrcode]" in str(error.value)
+
+
+def expected_terminal_text(matrix, border=4):
+    """Draw ``matrix`` as ``terminal_qrcode`` should: two module rows per line of text, light
+    modules (and the quiet zone) as blocks, the rows below the quiet zone dark."""
+    size = len(matrix)
+    total = size + 2 * border
+
+    def dark(row, column):
+        if row >= total:
+            return True
+        row, column = row - border, column - border
+        return 0 <= row < size and 0 <= column < size and bool(matrix[row][column])
+
+    chars = {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): " "}
+    return "".join(
+        "".join(chars[dark(row, column), dark(row + 1, column)] for column in range(total)) + "\n"
+        for row in range(0, total, 2)
+    )
+
+
+def test_terminal_qrcode_with_segno():
+    with mock.patch.dict(sys.modules, {"qrcode": None}):
+        text = terminal_qrcode(URL)
+    assert text == expected_terminal_text(segno.make_qr(URL).matrix)
+
+
+def test_terminal_qrcode_with_the_qrcode_package():
+    qrcode = pytest.importorskip("qrcode")
+    code = qrcode.QRCode()
+    code.add_data(URL)
+    code.make()
+    assert terminal_qrcode(URL) == expected_terminal_text(code.modules)
+
+
+def test_terminal_qrcode_without_a_library():
+    with mock.patch.dict(sys.modules, NO_LIBRARY), pytest.raises(ModuleNotFoundError):
+        terminal_qrcode(URL)
