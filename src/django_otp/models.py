@@ -50,7 +50,7 @@ def _parse_persistent_id(persistent_id: Any) -> tuple[type[Device], int] | None:
         device_id = int(raw_id)
     except (ValueError, LookupError):
         return None
-    if not issubclass(model, Device):
+    if not issubclass(model, Device) or not -(2**63) <= device_id < 2**63:
         return None
     return model, device_id
 

@@ -1,6 +1,6 @@
 """How secrets are stored: device keys encrypted, backup codes hashed, when enabled.
 
-:class:`EncryptedKeyMixin` stores a device's hex ``key`` encrypted when keys are configured.
+:class:`SecretKeyMixin` stores a device's hex ``key`` encrypted when keys are configured.
 
 The ``key`` attribute always holds the plain hex value in memory, so ``device.key``,
 ``bin_key`` and ``config_url`` work as before. In the database, with
@@ -12,6 +12,7 @@ save or by ``manage.py otp_protect_secrets``.
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,8 +36,15 @@ def column_value(instance: models.Model, attname: str, value: Any) -> Iterator[N
         setattr(instance, attname, plain)
 
 
-class EncryptedKeyMixin(models.Model):
-    """Keeps the ``key`` field of a device encrypted at rest."""
+class SecretKeyMixin(models.Model):
+    """A device whose secret is a hex ``key``: encrypted at rest when configured.
+
+    The concrete model declares the ``key`` field itself (its definition is part of the
+    django-otp schema); this mixin adds the ciphertext column and the decoding rules.
+    """
+
+    #: Token lengths an OATH device can be verified with; other values never verify.
+    USABLE_DIGITS = range(6, 11)
 
     encrypted_key = models.CharField(
         max_length=255,
@@ -78,6 +86,19 @@ class EncryptedKeyMixin(models.Model):
             instance.key = crypto.decrypt(stored, cls._key_context())  # type: ignore[attr-defined]
         return instance
 
+    @property
+    def bin_key(self) -> bytes:
+        """The secret key as bytes (raises ``binascii.Error`` if it is not hex)."""
+        return binascii.unhexlify(self.key.encode())  # type: ignore[attr-defined]
+
+    def usable_key(self) -> bytes | None:
+        """The key as bytes, or ``None`` if it is empty or not hex: such a key never verifies."""
+        try:
+            key = binascii.unhexlify(self.key)  # type: ignore[attr-defined]
+        except (ValueError, TypeError):
+            return None
+        return key or None
+
     @classmethod
     def protect_secrets(cls) -> dict[str, int]:
         """Encrypt every plain key and re-encrypt every key not made by the first key."""
@@ -95,5 +116,5 @@ class EncryptedKeyMixin(models.Model):
                     counts["unchanged"] += 1
                     continue
                 counts["re-encrypted" if stored else "encrypted"] += 1
-                device.save(update_fields=["key", "encrypted_key"])
+                device.save(update_fields=["key", "encrypted_key"])  # type: ignore[misc]
         return counts

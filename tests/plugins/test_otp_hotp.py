@@ -101,7 +101,10 @@ class FieldTests(TestCase):
         assert HOTPDevice._meta.verbose_name == "HOTP device"
         assert HOTPDevice._meta.verbose_name_plural == "HOTP devices"
         assert HOTPDevice._meta.db_table == "otp_hotp_hotpdevice"
+        # The spec's bases, in its order (so cooperative super() calls run as in django-otp),
+        # after the mixin that keeps the key encrypted at rest.
         assert [base.__name__ for base in HOTPDevice.__bases__] == [
+            "SecretKeyMixin",
             "TimestampMixin",
             "ThrottlingMixin",
             "Device",

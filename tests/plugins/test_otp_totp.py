@@ -154,7 +154,10 @@ class FieldTests(TestCase):
     def test_meta_and_bases(self):
         assert TOTPDevice._meta.verbose_name == "TOTP device"
         assert TOTPDevice._meta.db_table == "otp_totp_totpdevice"
+        # The spec's bases, in its order (so cooperative super() calls run as in django-otp),
+        # after the mixin that keeps the key encrypted at rest.
         assert [base.__name__ for base in TOTPDevice.__bases__] == [
+            "SecretKeyMixin",
             "TimestampMixin",
             "ThrottlingMixin",
             "Device",

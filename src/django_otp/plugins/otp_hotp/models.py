@@ -7,7 +7,6 @@ token belongs to and how far the counter then moves.
 
 from __future__ import annotations
 
-import binascii
 from typing import Any
 
 from django.conf import settings
@@ -17,11 +16,9 @@ from django.db.models import Q
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import hotp_match
 from django_otp.provisioning import otpauth_url, setting_str
+from django_otp.secret_storage import SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
 from django_otp.verification import TokenMatch
-
-#: Token lengths that verify: RFC 4226 asks for at least 6; an HOTP value has at most 10.
-USABLE_DIGITS = range(6, 11)
 
 #: The largest counter that can be consumed: the next one must still fit the BigIntegerField.
 _MAX_COUNTER = 2**63 - 2
@@ -37,16 +34,7 @@ def key_validator(value: Any) -> None:
     hex_validator()(value)
 
 
-def _usable_key(hex_key: str) -> bytes | None:
-    """Decode a stored key, or ``None`` if it is empty or not hex: such a key never verifies."""
-    try:
-        key = binascii.unhexlify(hex_key)
-    except (ValueError, TypeError):
-        return None
-    return key or None
-
-
-class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     """A device that accepts each HOTP counter value once, tolerating a few skipped ones."""
 
     key = models.CharField(
@@ -68,11 +56,6 @@ class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     class Meta(Device.Meta):
         verbose_name = "HOTP device"
 
-    @property
-    def bin_key(self) -> bytes:
-        """The secret key as bytes."""
-        return binascii.unhexlify(self.key.encode())
-
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_HOTP_THROTTLE_FACTOR`` (default 1), read now."""
         return getattr(settings, "OTP_HOTP_THROTTLE_FACTOR", 1)
@@ -82,8 +65,8 @@ class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
         Consuming the match moves the counter past it, unless a parallel request already did.
         """
-        key = _usable_key(self.key)
-        if key is None or self.digits not in USABLE_DIGITS:
+        key = self.usable_key()
+        if key is None or self.digits not in self.USABLE_DIGITS:
             return None
         counters = range(max(self.counter, 0), min(self.counter + self.tolerance, _MAX_COUNTER) + 1)
         matched = hotp_match(key, int(token), counters, self.digits)

@@ -7,7 +7,6 @@ token belongs to, what that teaches about the app's clock, and that no step is u
 
 from __future__ import annotations
 
-import binascii
 import time
 from typing import Any
 
@@ -18,11 +17,9 @@ from django.db.models import Q
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.provisioning import otpauth_url, setting_str
+from django_otp.secret_storage import SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
 from django_otp.verification import TokenMatch
-
-#: Token lengths that verify: RFC 4226 asks for at least 6; an HOTP value has at most 10.
-USABLE_DIGITS = range(6, 11)
 
 #: The largest time step that can be recorded in ``last_t`` (a BigIntegerField).
 _MAX_STEP = 2**63 - 1
@@ -38,15 +35,6 @@ def key_validator(value: Any) -> None:
     hex_validator()(value)
 
 
-def _usable_key(hex_key: str) -> bytes | None:
-    """Decode a stored key, or ``None`` if it is empty or not hex: such a key never verifies."""
-    try:
-        key = binascii.unhexlify(hex_key)
-    except (ValueError, TypeError):
-        return None
-    return key or None
-
-
 def drift_is_learnable(drift: int, stored_drift: int, tolerance: int) -> bool:
     """Whether a drift seen on a match may replace ``stored_drift``.
 
@@ -57,7 +45,7 @@ def drift_is_learnable(drift: int, stored_drift: int, tolerance: int) -> bool:
     return abs(drift) <= max(tolerance, abs(stored_drift))
 
 
-class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     """A device that accepts the TOTP token of each time step once, within a clock tolerance."""
 
     key = models.CharField(
@@ -93,11 +81,6 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     class Meta(Device.Meta):
         verbose_name = "TOTP device"
 
-    @property
-    def bin_key(self) -> bytes:
-        """The secret key as bytes."""
-        return binascii.unhexlify(self.key.encode())
-
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_TOTP_THROTTLE_FACTOR`` (default 1), read now."""
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
@@ -108,8 +91,8 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         Steps at or below ``last_t`` are never matched, and consuming the match raises
         ``last_t`` to it unless a parallel request already used that step or a later one.
         """
-        key = _usable_key(self.key)
-        if key is None or self.digits not in USABLE_DIGITS or self.step <= 0:
+        key = self.usable_key()
+        if key is None or self.digits not in self.USABLE_DIGITS or self.step <= 0:
             return None
         totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
         totp.time = time.time()

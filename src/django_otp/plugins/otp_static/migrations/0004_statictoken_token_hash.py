@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('otp_static', '0003_add_timestamps'),
+        ("otp_static", "0003_add_timestamps"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='statictoken',
-            name='token_hash',
-            field=models.CharField(blank=True, default='', editable=False, help_text='A keyed hash of the code when OTP_STATIC_HASH_TOKENS is on; empty when plain.', max_length=128),
+            model_name="statictoken",
+            name="token_hash",
+            field=models.CharField(
+                blank=True,
+                default="",
+                editable=False,
+                help_text="A keyed hash of the code when OTP_STATIC_HASH_TOKENS is on; empty when plain.",
+                max_length=128,
+            ),
         ),
     ]
