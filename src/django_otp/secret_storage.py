@@ -46,10 +46,12 @@ class SecretKeyMixin(models.Model):
     #: Token lengths an OATH device can be verified with; other values never verify.
     USABLE_DIGITS = range(6, 11)
 
+    # Nullable, so that rows inserted by code that predates this column still work.
     encrypted_key = models.CharField(
         max_length=255,
         blank=True,
-        default="",
+        null=True,
+        default=None,
         editable=False,
         help_text="The secret key encrypted with OTP_KEY_ENCRYPTION_KEYS; empty when plain.",
     )
@@ -67,7 +69,7 @@ class SecretKeyMixin(models.Model):
             self.encrypted_key = crypto.encrypt(plain, self._key_context())
             stored = ""
         else:
-            self.encrypted_key = ""
+            self.encrypted_key = None
             stored = plain
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "key", "encrypted_key"}

@@ -78,10 +78,12 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
 
     device = models.ForeignKey(StaticDevice, related_name="token_set", on_delete=models.CASCADE)
     token = models.CharField(max_length=16, db_index=True)
+    # Nullable, so that rows inserted by code that predates this column still work.
     token_hash = models.CharField(
         max_length=128,
         blank=True,
-        default="",
+        null=True,
+        default=None,
         editable=False,
         help_text="A keyed hash of the code when OTP_STATIC_HASH_TOKENS is on; empty when plain.",
     )
@@ -117,7 +119,8 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
     def hash_plain_tokens(rows: models.QuerySet[StaticToken]) -> int:
         """Hash every plain code among ``rows``; return how many were hashed."""
         hashed = 0
-        for row in rows.filter(token_hash="").exclude(token=""):
+        plain = rows.filter(models.Q(token_hash__isnull=True) | models.Q(token_hash=""))
+        for row in plain.exclude(token=""):
             row.save(update_fields=["token", "token_hash"])
             hashed += 1
         return hashed
