@@ -1,136 +1,21 @@
-"""Admin for TOTP devices, with a configuration page and a QR code that provisions an app.
-
-The configuration page and the QR code show the secret key, so both are refused (403) when
-``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set and to staff without view or change permission.
-"""
+"""Admin for TOTP devices, with a configuration page and a QR code that provisions an app."""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any
-
 from django.contrib import admin
-from django.contrib.admin.sites import AlreadyRegistered  # type: ignore[attr-defined]
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, URLPattern, path, reverse
-from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
 
-from django_otp.admin import user_model_search_fields
-from django_otp.conf import settings
+from django_otp.device_admin import SecretKeyDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_otp.qr import write_qrcode_image
 
 
-class TOTPDeviceAdmin(admin.ModelAdmin):
+class TOTPDeviceAdmin(SecretKeyDeviceAdmin):
     """Lists, searches and edits TOTP devices; links each one to its configuration page."""
 
-    User = get_user_model()
-    candidate_search_field = [User.USERNAME_FIELD, "email"]
-    search_fields, search_help_text = user_model_search_fields(candidate_search_field)
-
-    list_display = ["user", "name", "created_at", "last_used_at", "confirmed"]
-    list_filter = ["created_at", "last_used_at", "confirmed"]
-    raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "last_used_at", "qrcode_link"]
-    radio_fields = {"digits": admin.HORIZONTAL}
-
-    def get_list_display(self, request: HttpRequest) -> list[Any]:
-        """The list columns, with the QR code link unless sensitive data is hidden."""
-        columns = list(self.list_display)
-        if not settings.OTP_ADMIN_HIDE_SENSITIVE_DATA:
-            columns.append("qrcode_link")
-        return columns
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        """The form sections; the key and QR code link are left out when hiding secrets."""
-        hide = settings.OTP_ADMIN_HIDE_SENSITIVE_DATA
-        configuration = ["step", "t0", "digits", "tolerance"]
-        if not (hide and obj):
-            configuration.insert(0, "key")
-        fieldsets: list[Any] = [
-            (_("Identity"), {"fields": ["user", "name", "confirmed"]}),
-            (_("Timestamps"), {"fields": ["created_at", "last_used_at"]}),
-            (_("Configuration"), {"fields": configuration}),
-            (_("State"), {"fields": ["drift"]}),
-            (
-                _("Throttling"),
-                {"fields": ["throttling_failure_timestamp", "throttling_failure_count"]},
-            ),
-        ]
-        if obj and not hide:
-            fieldsets.append((None, {"fields": ["qrcode_link"]}))
-        return fieldsets
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """The devices with their users, loaded in the same query."""
-        return super().get_queryset(request).select_related("user")
-
-    @admin.display(description=_("QR Code"))
-    def qrcode_link(self, device: TOTPDevice) -> str:
-        """A link to the device's configuration page on the admin site showing this list."""
-        try:
-            url = reverse(
-                f"{self.admin_site.name}:otp_totp_totpdevice_config", kwargs={"pk": device.pk}
-            )
-        except NoReverseMatch:
-            return ""
-        return format_html('<a href="{}">qrcode</a>', url)
-
-    def get_urls(self) -> list[URLPattern]:
-        """The configuration and QR code views, ahead of the standard admin URLs."""
-        return [
-            path(
-                "<int:pk>/config/",
-                self.admin_site.admin_view(self.config_view),
-                name="otp_totp_totpdevice_config",
-            ),
-            path(
-                "<int:pk>/qrcode/",
-                self.admin_site.admin_view(self.qrcode_view),
-                name="otp_totp_totpdevice_qrcode",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _sensitive_device(self, request: HttpRequest, pk: int) -> TOTPDevice:
-        """Load a device for a page that shows its key: 403 if not allowed, 404 if unknown."""
-        if settings.OTP_ADMIN_HIDE_SENSITIVE_DATA or not self.has_view_or_change_permission(
-            request
-        ):
-            raise PermissionDenied
-        device = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_or_change_permission(request, device):
-            raise PermissionDenied
-        return device
-
-    def config_view(self, request: HttpRequest, pk: int) -> TemplateResponse:
-        """Show the device's QR code and provisioning URL."""
-        device = self._sensitive_device(request, pk)
-        request.current_app = self.admin_site.name
-        context = {
-            **self.admin_site.each_context(request),
-            "device": device,
-            "opts": self.opts,
-            "title": _("Configuration"),
-        }
-        return TemplateResponse(request, "otp_totp/admin/config.html", context)
-
-    def qrcode_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Return the provisioning QR code as SVG; 503 if no QR code library is installed."""
-        device = self._sensitive_device(request, pk)
-        response = HttpResponse(content_type="image/svg+xml")
-        try:
-            write_qrcode_image(device.config_url, response)
-        except ModuleNotFoundError:
-            return HttpResponse(status=503)
-        return response
+    configuration_fields = ["step", "t0", "digits", "tolerance"]
+    state_fields = ["drift"]
+    config_template = "otp_totp/admin/config.html"
 
 
-with contextlib.suppress(AlreadyRegistered):
+# A site that registered its own admin for TOTPDevice keeps it.
+if not admin.site.is_registered(TOTPDevice):
     admin.site.register(TOTPDevice, TOTPDeviceAdmin)
