@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth.signals import user_logged_in
-from django.db import transaction
+from django.db import connections, transaction
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
     from django.http import HttpRequest
 
     from django_otp.models import Device
@@ -82,7 +83,7 @@ def devices_for_user(
     for model in device_classes():
         devices = model._default_manager.devices_for_user(user, confirmed=confirmed)
         if for_verify:
-            devices = devices.select_for_update()
+            devices = select_for_verify(devices)
         yield from devices
 
 
@@ -95,6 +96,25 @@ def user_has_device(user: Any, confirmed: bool | None = True) -> bool:
         if devices.exists():
             return True
     return False
+
+
+def select_for_verify(devices: QuerySet) -> QuerySet:
+    """Lock the devices a transaction is about to verify until it ends.
+
+    That is ``select_for_update()`` where the database has row locks. SQLite has none, and
+    a transaction there that reads first and writes later fails at once ("database is
+    locked") when another connection wrote in between; so on SQLite the transaction takes
+    the database's write lock up front instead, and parallel verifications wait their turn.
+    """
+    connection = connections[devices.db]
+    if connection.features.has_select_for_update:
+        return devices.select_for_update()
+    if connection.vendor == "sqlite" and connection.in_atomic_block:
+        table = connection.ops.quote_name(devices.model._meta.db_table)
+        pk = connection.ops.quote_name(devices.model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {pk} = {pk} WHERE 0 = 1")  # noqa: S608
+    return devices
 
 
 def device_classes() -> Iterator[type[Device]]:

@@ -18,7 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils import timezone
 
-from django_otp import tokens, verification
+from django_otp import select_for_verify, tokens, verification
 from django_otp.util import random_number_token
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class Device(models.Model):
         model, device_id = parsed
         devices = model._default_manager.filter(id=device_id)  # type: ignore[misc]
         if for_verify:
-            devices = devices.select_for_update()
+            devices = select_for_verify(devices)
         return devices.first()
 
     @classmethod
@@ -118,7 +118,7 @@ class Device(models.Model):
         model, device_id = parsed
         devices = model._default_manager.filter(id=device_id)  # type: ignore[misc]
         if for_verify:
-            devices = devices.select_for_update()
+            devices = select_for_verify(devices)
         return await devices.afirst()
 
     def is_interactive(self) -> bool:

@@ -3,12 +3,14 @@
 Every built-in device's ``verify_token`` runs :func:`verify`. A device contributes two hooks
 (``normalize_token`` and ``find_token_match``); everything that protects the decision is here:
 
-* **Throttling is claimed before the token is looked at.** When the device throttles, an
-  attempt first counts itself as a failure with a conditional ``UPDATE`` on the failure
-  count and timestamp it saw; only the attempt whose ``UPDATE`` changed the row goes on, so
-  parallel guesses cannot outrun the limit. A success undoes the claim.
-* **A token is consumed by one conditional write** whose row count decides the outcome, so a
-  code accepted in one request cannot be accepted again by a parallel one, on any database.
+* **One conditional write decides each attempt.** A success consumes the token (a TOTP
+  step, an HOTP counter, a backup code, an emailed code) and a failure counts itself, each
+  with an ``UPDATE`` whose ``WHERE`` clause requires that the row still holds the throttling
+  state the attempt was judged against (and, for a success, that the token is still
+  unused). The row count decides: of parallel attempts judged against the same state, one
+  takes effect; the others read the device again and are judged afresh, which for a
+  throttled device means refused. So parallel guesses cannot outrun the limit, and a code
+  is accepted once, on every database, from any number of processes.
 * **Signals go out after commit** and never carry the token.
 
 This module works on devices through those hooks and never imports the models.
@@ -16,7 +18,6 @@ This module works on devices through those hooks and never imports the models.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,10 +34,16 @@ from django_otp.signals import current_request, send_after_commit
 if TYPE_CHECKING:
     from django_otp.models import Device, SideChannelDevice
 
-__all__ = ["Attempt", "TokenMatch", "current_request", "verify", "verify_any"]
+__all__ = [
+    "Attempt",
+    "TokenMatch",
+    "current_request",
+    "verify",
+    "verify_any",
+]
 
-#: How often a throttling claim is retried when a parallel attempt changed the row first.
-_CLAIM_ATTEMPTS = 3
+#: How often an attempt is judged afresh when a parallel attempt changed the device first.
+_ATTEMPTS = 3
 
 
 @dataclass
@@ -74,53 +81,48 @@ class Attempt:
         self.throttle = throttle
         self.now = timezone.now()
         self.db = _db(device)
-        self.claimed_from: tuple[int, datetime.datetime | None] | None = None
         self.normalized: str | None = None
         self.match: TokenMatch | None = None
+        self.refused: dict[str, Any] | None = None
 
     def _rows(self) -> Any:
         return type(self.device)._base_manager.using(self.db).filter(pk=self.device.pk)
 
-    def admit(self) -> bool:
-        """Check the throttle and, where the device throttles, claim a place against it."""
+    def _seen(self) -> Q:
+        """The condition that the row still holds the throttling state this attempt judged.
+
+        Conditioning every write on it makes the attempt's outcome count only if no parallel
+        attempt changed the device first: of a burst of guesses, one takes effect.
+        """
+        if not (self.throttle and _throttles(self.device)):
+            return Q()
+        device: Any = self.device
+        stamp = device.throttling_failure_timestamp
+        if stamp is None:
+            return Q(
+                throttling_failure_count=device.throttling_failure_count,
+                throttling_failure_timestamp__isnull=True,
+            )
+        return Q(
+            throttling_failure_count=device.throttling_failure_count,
+            throttling_failure_timestamp=stamp,
+        )
+
+    def admitted(self) -> bool:
+        """Whether the device allows an attempt now; sends ``verification_throttled`` if not."""
         if not self.throttle:
             return True
-        if _throttles(self.device):
-            refusal = self._claim()
-        else:
-            allowed, data = self.device.verify_is_allowed()
-            refusal = None if allowed else (data or {})
-        if refusal is not None:
-            send_after_commit(signals.verification_throttled, self.device, reason=refusal)
-            return False
-        return True
-
-    def _claim(self) -> dict[str, Any] | None:
-        device: Any = self.device
-        rows = self._rows()
-        for _ in range(_CLAIM_ATTEMPTS):
-            allowed, data = device.verify_is_allowed()
-            if not allowed:
-                return data or {}
-            count = device.throttling_failure_count
-            stamp = device.throttling_failure_timestamp
-            if rows.filter(_failures_are(count, stamp)).update(
-                throttling_failure_count=count + 1, throttling_failure_timestamp=self.now
-            ):
-                device.throttling_failure_count = count + 1
-                device.throttling_failure_timestamp = self.now
-                self.claimed_from = (count, stamp)
-                return None
-            device.refresh_from_db(
-                using=self.db,
-                fields=["throttling_failure_count", "throttling_failure_timestamp"],
-            )
-        allowed, data = device.verify_is_allowed()
-        return (data or {}) if not allowed else {"reason": "contention"}
+        allowed, data = self.device.verify_is_allowed()
+        if allowed:
+            return True
+        self.refused = data or {}
+        send_after_commit(signals.verification_throttled, self.device, reason=self.refused)
+        return False
 
     def evaluate(self) -> TokenMatch | None:
         """Normalise the token and ask the device for a match, without writing."""
         self.normalized = self.device.normalize_token(self.token)
+        self.match = None
         if self.normalized is not None:
             self.match = self.device.find_token_match(self.normalized)
         return self.match
@@ -132,14 +134,15 @@ class Attempt:
             return False
         device = self.device
         changes = {**match.changes, **device.verification_success_changes(self.now)}
+        rows = self._rows().filter(self._seen() & match.condition)
         try:
-            with transaction.atomic(using=self.db):
-                if match.claim is not None and not match.claim():
-                    raise _Lost
-                rows = self._rows().filter(match.condition)
-                updated = rows.update(**changes) if changes else int(rows.exists())
-                if updated != 1:
-                    raise _Lost
+            if match.claim is None:
+                if (rows.update(**changes) if changes else int(rows.exists())) != 1:
+                    return False
+            else:
+                with transaction.atomic(using=self.db):
+                    if not match.claim() or rows.update(**changes) != 1:
+                        raise _Lost
         except _Lost:
             return False
         for name, value in changes.items():
@@ -147,32 +150,49 @@ class Attempt:
         send_after_commit(signals.verification_succeeded, device)
         return True
 
-    def fail(self) -> None:
-        """Record the failure (already counted if claimed) and report it."""
+    def record_failure(self) -> bool:
+        """Count the failure with one write; ``False`` if a parallel attempt changed the row."""
         device: Any = self.device
         if self.throttle and hasattr(device, "throttling_failure_count"):
-            if self.claimed_from is None:
+            if _throttles(device):
+                count = device.throttling_failure_count + 1
+                updated = (
+                    self._rows()
+                    .filter(self._seen())
+                    .update(throttling_failure_count=count, throttling_failure_timestamp=self.now)
+                )
+                if not updated:
+                    return False
+            else:
                 self._rows().update(
                     throttling_failure_count=F("throttling_failure_count") + 1,
                     throttling_failure_timestamp=self.now,
                 )
-                device.throttling_failure_count += 1
-                device.throttling_failure_timestamp = self.now
+                count = device.throttling_failure_count + 1
+            device.throttling_failure_count = count
+            device.throttling_failure_timestamp = self.now
             self._report_lockout()
         send_after_commit(signals.verification_failed, device, reason=self._failure_reason())
+        return True
 
-    def release(self) -> None:
-        """Give back a claimed place: the token was never really tried on this device."""
-        if self.claimed_from is None:
-            return
-        device: Any = self.device
-        count, stamp = self.claimed_from
-        self._rows().filter(_failures_are(count + 1, self.now)).update(
-            throttling_failure_count=count, throttling_failure_timestamp=stamp
-        )
-        device.throttling_failure_count = count
-        device.throttling_failure_timestamp = stamp
-        self.claimed_from = None
+    def run(self) -> bool:
+        """Decide the token: admit, evaluate, then consume or record the failure.
+
+        When a parallel attempt changed the device between reading and writing, the device
+        is read again and judged afresh (a few times at most; then the attempt is refused).
+        """
+        for _ in range(_ATTEMPTS):
+            if not self.admitted():
+                return False
+            self.evaluate()
+            if self.consume():
+                return True
+            if (self.match is None or not self._seen()) and self.record_failure():
+                return False
+            self.device.refresh_from_db(using=self.db)
+        self.refused = {"reason": "contention"}
+        send_after_commit(signals.verification_throttled, self.device, reason=self.refused)
+        return False
 
     def _failure_reason(self) -> str:
         if self.normalized is None:
@@ -194,45 +214,29 @@ class Attempt:
             )
 
 
-def _failures_are(count: int, stamp: datetime.datetime | None) -> Q:
-    """The condition that the throttling fields still hold what this attempt saw."""
-    if stamp is None:
-        return Q(throttling_failure_count=count, throttling_failure_timestamp__isnull=True)
-    return Q(throttling_failure_count=count, throttling_failure_timestamp=stamp)
-
-
 def verify(device: Device, token: Any, *, throttle: bool = True) -> bool:
     """Decide ``token`` for ``device``: the body of every built-in ``verify_token``.
 
     With ``throttle=False`` the device's own ``verify_is_allowed`` and failure counting are
     left to the caller (as ``SideChannelDevice`` subclasses written for django-otp expect).
     """
-    attempt = Attempt(device, token, throttle=throttle)
-    if not attempt.admit():
-        return False
-    attempt.evaluate()
-    if attempt.consume():
-        return True
-    attempt.fail()
-    return False
+    return Attempt(device, token, throttle=throttle).run()
 
 
 def verify_any(devices: list[Device], token: Any) -> Device | None:
     """Try ``token`` on each device; the first that accepts it is returned.
 
-    Every admitted device counts the attempt first; when one accepts, the others are given
-    their place back, so a correct code for one device never throttles the user's others.
+    The token is matched against every admitted device before anything is written, so a
+    correct code for one device never counts as a failure on the user's other devices; a
+    code that no device accepts counts once on each of them.
     """
     attempts = [Attempt(device, token) for device in devices]
-    admitted = [attempt for attempt in attempts if attempt.admit()]
+    admitted = [attempt for attempt in attempts if attempt.admitted()]
     for attempt in admitted:
         if attempt.evaluate() is not None and attempt.consume():
-            for other in admitted:
-                if other is not attempt:
-                    other.release()
             return attempt.device
     for attempt in admitted:
-        attempt.fail()
+        attempt.record_failure()
     return None
 
 
