@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -43,15 +44,26 @@ def _measure(prepare: Callable[[], Any], operation: Callable[[Any], Any]) -> tup
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    argument = prepare()
     with CaptureQueriesContext(connection) as queries:
-        operation(prepare())
+        operation(argument)
+    count = len(queries.captured_queries)  # read now: each request empties the query log
     durations = []
     for _ in range(SAMPLES):
         argument = prepare()
         start = time.perf_counter_ns()
         operation(argument)
         durations.append(time.perf_counter_ns() - start)
-    return len(queries.captured_queries), statistics.median(durations) / 1000
+    return count, statistics.median(durations) / 1000
+
+
+def _copy_client(client: Any) -> Any:
+    """A new test client (so with a new middleware chain) in the same session."""
+    from django.test import Client
+
+    copy = Client()
+    copy.cookies = client.cookies
+    return copy
 
 
 def _worker(db: str) -> None:
@@ -120,16 +132,23 @@ def _worker(db: str) -> None:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id
         session.save()
+        clients: dict[str, Client] = defaultdict(lambda: _copy_client(client))
+
+        def get(path: str, expected: bytes) -> None:
+            # A new handler per call would time middleware loading; one per settings is enough.
+            response = clients[str(settings.MIDDLEWARE)].get(path)
+            assert response.content == expected, (response.status_code, response.content)
+
         with override_settings(ROOT_URLCONF="bench.urls"):
             rows.append(
-                ("request, verified user", *_measure(lambda: None, lambda _: client.get("/")))
+                ("request, verified user", *_measure(lambda: None, lambda _: get("/", b"True")))
             )
             without = [m for m in settings.MIDDLEWARE if not m.endswith("OTPMiddleware")]
             with override_settings(MIDDLEWARE=without):
                 rows.append(
                     (
                         "request, no OTPMiddleware",
-                        *_measure(lambda: None, lambda _: client.get("/plain/")),
+                        *_measure(lambda: None, lambda _: get("/plain/", b"True")),
                     )
                 )
         print(f"{db} ({connection.vendor})")
