@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('otp_hotp', '0003_add_timestamps'),
+        ("otp_hotp", "0003_add_timestamps"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='hotpdevice',
-            name='encrypted_key',
-            field=models.CharField(blank=True, default=None, editable=False, help_text='The secret key encrypted with OTP_KEY_ENCRYPTION_KEYS; empty when plain.', max_length=255, null=True),
+            model_name="hotpdevice",
+            name="encrypted_key",
+            field=models.CharField(
+                blank=True,
+                default=None,
+                editable=False,
+                help_text="The secret key encrypted with OTP_KEY_ENCRYPTION_KEYS; empty when plain.",
+                max_length=255,
+                null=True,
+            ),
         ),
     ]

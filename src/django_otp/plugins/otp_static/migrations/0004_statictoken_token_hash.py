@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('otp_static', '0003_add_timestamps'),
+        ("otp_static", "0003_add_timestamps"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='statictoken',
-            name='token_hash',
-            field=models.CharField(blank=True, default=None, editable=False, help_text='A keyed hash of the code when OTP_STATIC_HASH_TOKENS is on; empty when plain.', max_length=128, null=True),
+            model_name="statictoken",
+            name="token_hash",
+            field=models.CharField(
+                blank=True,
+                default=None,
+                editable=False,
+                help_text="A keyed hash of the code when OTP_STATIC_HASH_TOKENS is on; empty when plain.",
+                max_length=128,
+                null=True,
+            ),
         ),
     ]

@@ -1,0 +1,1 @@
+"""A small site that shows django-otp-ng in use: password plus one-time password."""

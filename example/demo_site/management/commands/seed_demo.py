@@ -1,0 +1,106 @@
+"""``manage.py seed_demo``: create the demo user and devices, then show how to sign in.
+
+Safe to run again: an existing user keeps its password and an existing phone keeps its key,
+so an authenticator app enrolled earlier goes on working.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.qr import terminal_qrcode
+
+USERNAME = "demo"
+PASSWORD = "demo"
+EMAIL = "demo@example.com"
+PHONE_NAME = "demo-phone"
+BACKUP_NAME = "backup-codes"
+EMAIL_DEVICE_NAME = "demo-email"
+BACKUP_CODE_COUNT = 5
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or keep) the superuser demo/demo with a TOTP device, backup codes and an "
+        "email device, then print the TOTP provisioning URI, a QR code and the current code."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Seed the database and print what the user needs to sign in."""
+        with transaction.atomic():
+            user, user_created = self._user()
+            phone, phone_created = self._device(TOTPDevice, user, PHONE_NAME)
+            backup, _ = self._device(StaticDevice, user, BACKUP_NAME)
+            new_codes = self._top_up_backup_codes(backup)
+            self._device(EmailDevice, user, EMAIL_DEVICE_NAME)
+
+        state = "created" if user_created else "kept, password unchanged"
+        self.stdout.write(f"User: {USERNAME} / password: {PASSWORD} ({state})")
+        state = "created" if phone_created else "kept, same key as before"
+        self.stdout.write(f'TOTP device "{PHONE_NAME}" ({state}):')
+        self.stdout.write(phone.config_url)
+        self._write_qrcode(phone.config_url)
+        self._write_current_code(phone)
+        if new_codes:
+            self.stdout.write("New backup codes (each works once): " + " ".join(new_codes))
+        remaining = backup.token_set.count()
+        self.stdout.write(f'Backup device "{BACKUP_NAME}" holds {remaining} unused codes.')
+        self.stdout.write(
+            f'Email device "{EMAIL_DEVICE_NAME}": press "Get OTP challenge" on the login page; '
+            "the email appears in this console."
+        )
+
+    def _user(self) -> tuple[AbstractBaseUser, bool]:
+        """Return the demo superuser, creating it with the demo password if it is missing."""
+        user_model = get_user_model()
+        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: USERNAME}).first()
+        if user is not None:
+            return user, False
+        user = user_model._default_manager.create_superuser(USERNAME, EMAIL, PASSWORD)
+        return user, True
+
+    def _device(self, model: type[Any], user: AbstractBaseUser, name: str) -> tuple[Any, bool]:
+        """Return the user's confirmed device of ``model`` named ``name``, creating it if needed."""
+        device = model.objects.filter(user=user, name=name).order_by("pk").first()
+        if device is None:
+            return model.objects.create(user=user, name=name, confirmed=True), True
+        if not device.confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+        return device, False
+
+    def _top_up_backup_codes(self, device: StaticDevice) -> list[str]:
+        """Add backup codes until the device holds enough; return the codes added."""
+        missing = BACKUP_CODE_COUNT - device.token_set.count()
+        codes = [StaticToken.random_token() for _ in range(max(missing, 0))]
+        for code in codes:
+            device.token_set.create(token=code)
+        return codes
+
+    def _write_qrcode(self, uri: str) -> None:
+        """Print the provisioning URI as a QR code, or say what is missing to draw one."""
+        try:
+            self.stdout.write(terminal_qrcode(uri))
+        except ModuleNotFoundError as error:
+            self.stdout.write(self.style.WARNING(f"No QR code: {error}"))
+
+    def _write_current_code(self, device: TOTPDevice) -> None:
+        """Print the code the phone shows right now, for signing in without a phone."""
+        generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        generator.time = time.time()
+        code = generator.token()
+        left = device.step - (int(generator.time) - device.t0) % device.step
+        self.stdout.write(
+            f"Current code: {code:0{device.digits}d} (valid for about {left} more seconds; "
+            "each code works once, so wait for the next one if it was already used)."
+        )

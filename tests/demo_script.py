@@ -1,0 +1,93 @@
+"""Drive the demo site with Django's test client and print what it saw, as JSON.
+
+Run by ``tests/test_demo.py`` in a subprocess with ``DJANGO_SETTINGS_MODULE=demo_site.settings``
+(the test suite's own settings cannot be swapped in-process). Arguments: the demo phone's hex
+key and one backup code printed by ``seed_demo``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _seen(response: Any) -> dict[str, Any]:
+    """Reduce a response to its status, redirect target and body text."""
+    return {
+        "status": response.status_code,
+        "location": response.get("Location", ""),
+        "body": response.content.decode(),
+    }
+
+
+def run(key_hex: str, backup_code: str) -> dict[str, Any]:
+    """Sign in to the demo site in the ways a visitor can and record every response."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    phone = TOTPDevice.objects.get(user__username="demo", name="demo-phone")
+    backup = StaticDevice.objects.get(user__username="demo", name="backup-codes")
+    seen: dict[str, Any] = {"phone_id": phone.persistent_id, "backup_id": backup.persistent_id}
+
+    visitor = Client()
+    seen["anonymous_secret"] = _seen(visitor.get("/secret/"))
+    seen["anonymous_login_page"] = _seen(visitor.get("/login/"))
+    credentials = {"username": "demo", "password": "demo"}
+    seen["password_only"] = _seen(visitor.post("/login/", credentials))
+    code = f"{totp(bytes.fromhex(key_hex)):06d}"
+    seen["password_and_code"] = _seen(
+        visitor.post(
+            "/login/",
+            {
+                **credentials,
+                "otp_device": phone.persistent_id,
+                "otp_token": code,
+                "next": "/secret/",
+            },
+        )
+    )
+    seen["verified_secret"] = _seen(visitor.get("/secret/"))
+    seen["verified_home"] = _seen(visitor.get("/"))
+    seen["verified_admin"] = _seen(visitor.get("/admin/"))
+    seen["logout"] = _seen(visitor.post("/logout/"))
+    seen["after_logout_secret"] = _seen(visitor.get("/secret/"))
+
+    unverified = Client()
+    seen["password_login"] = unverified.login(**credentials)
+    seen["unverified_secret"] = _seen(unverified.get("/secret/"))
+    seen["unverified_admin"] = _seen(unverified.get("/admin/"))
+    seen["unverified_home"] = _seen(unverified.get("/"))
+    seen["token_form"] = _seen(unverified.get("/login/?next=/secret/"))
+    seen["backup_code"] = _seen(
+        unverified.post(
+            "/login/",
+            {"otp_device": backup.persistent_id, "otp_token": backup_code, "next": "/secret/"},
+        )
+    )
+    seen["backup_secret"] = _seen(unverified.get("/secret/"))
+
+    staff = get_user_model().objects.create_user("staff", password="staff", is_staff=True)
+    staff_client = Client()
+    staff_client.force_login(staff)
+    seen["staff_admin"] = _seen(staff_client.get("/admin/"))
+    seen["staff_admin_login"] = _seen(staff_client.get("/admin/login/?next=/admin/"))
+    return seen
+
+
+def main() -> None:
+    """Set Django up with the demo settings, run the visits and print the result."""
+    import django
+    from django.test.utils import setup_test_environment
+
+    django.setup()
+    setup_test_environment()
+    json.dump(run(sys.argv[1], sys.argv[2]), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

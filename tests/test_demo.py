@@ -1,0 +1,164 @@
+"""The demo site in ``example/`` boots, seeds itself idempotently and enforces OTP.
+
+Each step runs in a subprocess with the demo's own settings and a throw-away SQLite file
+(``DEMO_DB_PATH``), so neither the test settings nor ``example/db.sqlite3`` are involved.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "example"
+SCRIPT = Path(__file__).resolve().with_name("demo_script.py")
+URI_PATTERN = re.compile(r"otpauth://\S+")
+BACKUP_CODES_PATTERN = re.compile(r"New backup codes \(each works once\): (.+)")
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for running the demo with its own settings and a temporary database."""
+    database = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    python_path = os.pathsep.join(filter(None, [str(EXAMPLE_DIR), os.environ.get("PYTHONPATH")]))
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "demo_site.settings",
+        "DEMO_DB_PATH": str(database),
+        "PYTHONPATH": python_path,
+    }
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    """Run Python with ``args`` in ``example/``; fail with its output unless it succeeds."""
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=EXAMPLE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def seed_outputs(demo_env: dict[str, str]) -> tuple[str, str]:
+    """Migrate the temporary database and run ``seed_demo`` twice; return both outputs."""
+    run(demo_env, "manage.py", "migrate", "--noinput")
+    return run(demo_env, "manage.py", "seed_demo"), run(demo_env, "manage.py", "seed_demo")
+
+
+@pytest.fixture(scope="module")
+def visits(demo_env: dict[str, str], seed_outputs: tuple[str, str]) -> dict[str, Any]:
+    """Responses the demo site gave to the visits made by ``demo_script.py``."""
+    first, _ = seed_outputs
+    key = base64.b32decode(_secret(first)).hex()
+    backup_code = BACKUP_CODES_PATTERN.search(first).group(1).split()[0]  # type: ignore[union-attr]
+    return json.loads(run(demo_env, str(SCRIPT), key, backup_code))
+
+
+def _uri(output: str) -> str:
+    match = URI_PATTERN.search(output)
+    assert match is not None, output
+    return match.group(0)
+
+
+def _secret(output: str) -> str:
+    return parse_qs(urlsplit(_uri(output)).query)["secret"][0]
+
+
+def test_system_checks_pass(demo_env: dict[str, str]) -> None:
+    assert "no issues" in run(demo_env, "manage.py", "check")
+
+
+def test_seed_prints_provisioning_uri_qr_and_code(seed_outputs: tuple[str, str]) -> None:
+    first, _ = seed_outputs
+    uri = urlsplit(_uri(first))
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    assert uri.path == "/django-otp-ng%20demo%3Ademo"
+    assert parse_qs(uri.query)["issuer"] == ["django-otp-ng demo"]
+    assert "\u2588" in first or "\u2580" in first or "\u2584" in first  # a drawn QR code
+    assert re.search(r"Current code: \d{6} ", first)
+    assert len(BACKUP_CODES_PATTERN.search(first).group(1).split()) == 5  # type: ignore[union-attr]
+
+
+def test_seed_is_idempotent(seed_outputs: tuple[str, str]) -> None:
+    first, second = seed_outputs
+    assert "(created)" in first.splitlines()[0]
+    assert "kept" in second.splitlines()[0]
+    assert _secret(second) == _secret(first)
+    assert "New backup codes" not in second
+    assert "holds 5 unused codes" in second
+
+
+def test_anonymous_visitor_must_log_in(visits: dict[str, Any]) -> None:
+    assert visits["anonymous_secret"]["status"] == 302
+    assert visits["anonymous_secret"]["location"] == "/login/?next=/secret/"
+    page = visits["anonymous_login_page"]["body"]
+    assert 'name="username"' in page
+    assert 'name="otp_token"' in page
+    assert 'name="otp_device"' not in page
+    assert 'name="otp_challenge"' not in page
+
+
+def test_password_alone_asks_for_a_device_and_token(visits: dict[str, Any]) -> None:
+    response = visits["password_only"]
+    assert response["status"] == 200
+    assert "Please enter your OTP token." in response["body"]
+    assert f'value="{visits["phone_id"]}"' in response["body"]
+    assert 'name="otp_challenge"' in response["body"]
+
+
+def test_password_and_totp_code_reach_the_secret_page(visits: dict[str, Any]) -> None:
+    assert visits["password_and_code"]["status"] == 302
+    assert visits["password_and_code"]["location"] == "/secret/"
+    assert visits["verified_secret"]["status"] == 200
+    assert "verified by <strong>demo-phone</strong>" in visits["verified_secret"]["body"]
+    assert "Verified with a one-time password" in visits["verified_home"]["body"]
+    assert visits["verified_admin"]["status"] == 200
+
+
+def test_logout_ends_verification(visits: dict[str, Any]) -> None:
+    assert visits["logout"]["status"] == 302
+    assert visits["after_logout_secret"]["status"] == 302
+
+
+def test_unverified_user_is_redirected_from_secret_and_admin(visits: dict[str, Any]) -> None:
+    assert visits["password_login"] is True
+    assert visits["unverified_secret"]["status"] == 302
+    assert visits["unverified_secret"]["location"] == "/login/?next=/secret/"
+    assert visits["unverified_admin"]["status"] == 302
+    assert visits["unverified_admin"]["location"].startswith("/admin/login/")
+    assert "Not verified" in visits["unverified_home"]["body"]
+
+
+def test_unverified_user_gets_token_only_form_and_backup_code_works(
+    visits: dict[str, Any],
+) -> None:
+    page = visits["token_form"]["body"]
+    assert visits["token_form"]["status"] == 200
+    assert 'name="username"' not in page
+    assert 'name="otp_device"' in page
+    assert f'value="{visits["backup_id"]}"' in page
+    assert visits["backup_code"]["status"] == 302
+    assert visits["backup_code"]["location"] == "/secret/"
+    assert visits["backup_secret"]["status"] == 200
+
+
+def test_otp_admin_site_refuses_unverified_staff(visits: dict[str, Any]) -> None:
+    assert visits["staff_admin"]["status"] == 302
+    assert visits["staff_admin"]["location"] == "/admin/login/?next=/admin/"
+    login_page = visits["staff_admin_login"]
+    assert login_page["status"] == 200
+    assert 'name="otp_token"' in login_page["body"]
