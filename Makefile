@@ -10,14 +10,19 @@ ifeq ($(DB),mysql)
 EXTRAS := dev,mysql
 endif
 
-.PHONY: venv test lint format docs demo bench clean
+.PHONY: venv test lint format docs demo bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Packages built on django-otp are installed without their dependencies, so that they use
+# this package and pip does not bring in django-otp itself.
+ECOSYSTEM := django-two-factor-auth==1.18.1
+
 $(STAMP)-$(EXTRAS): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet --no-deps $(ECOSYSTEM)
 	$(if $(DJANGO_SPEC),$(BIN)/python -m pip install --quiet "$(DJANGO_SPEC)")
 	touch $@
 
@@ -45,6 +50,11 @@ demo: venv
 
 bench: venv
 	DB=$(DB) $(BIN)/python -m bench
+
+# Refresh the translation catalogues after changing a translated string (needs GNU gettext).
+messages: venv
+	cd src/django_otp && $(CURDIR)/$(BIN)/django-admin makemessages -l de -l es -l fr -l pt_BR -l pt_PT --no-obsolete
+	cd src/django_otp && $(CURDIR)/$(BIN)/django-admin compilemessages
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache
