@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import unittest
 from typing import Any
 
+import django
 from asgiref.sync import iscoroutinefunction
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -152,6 +154,7 @@ class ThroughClientTests(MiddlewareTestCase):
         self.assertIsNone(current_request.get())
 
 
+@unittest.skipUnless(django.VERSION >= (5, 0), "request.auser() is new in Django 5.0")
 class AsyncThroughClientTests(MiddlewareTestCase):
     async def awhoami(self) -> dict[str, Any]:
         response = await self.async_client.get("/awhoami/")

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth.decorators import user_passes_test
 from django.utils.functional import lazy
 
@@ -40,6 +40,22 @@ def _verifying(view: Callable[..., Any]) -> Callable[..., Any]:
     return functools.wraps(view)(wrapper)
 
 
+def _async_gate(check: Callable[..., Any], view: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply ``check`` to an async ``view`` where Django's ``user_passes_test`` cannot (< 5.1).
+
+    Django's own check runs in a thread on a stand-in view, so its redirect is the same.
+    """
+    gate = sync_to_async(check(lambda request, *args, **kwargs: None))
+
+    async def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+        refusal = await gate(request, *args, **kwargs)
+        if refusal is not None:
+            return refusal
+        return await view(request, *args, **kwargs)
+
+    return functools.wraps(view)(wrapper)
+
+
 def otp_required(
     view: Callable[..., Any] | None = None,
     redirect_field_name: str | None = "next",
@@ -65,6 +81,9 @@ def otp_required(
     )
 
     def decorator(view_func: Callable[..., Any]) -> Callable[..., Any]:
-        return _verifying(check(view_func))
+        checked = check(view_func)
+        if iscoroutinefunction(view_func) and not iscoroutinefunction(checked):
+            checked = _async_gate(check, view_func)
+        return _verifying(checked)
 
     return decorator if view is None else decorator(view)
