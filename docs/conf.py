@@ -3,9 +3,30 @@
 import sys
 from pathlib import Path
 
-# The pages document django_otp.oath only through autodoc, and that module does not need
-# Django settings, so no Django set-up happens here.
+import django
+from django.conf import settings
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+# Autodoc imports the model, form and admin modules, which need a configured Django with the
+# apps installed (no database is opened).
+settings.configure(
+    INSTALLED_APPS=[
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django_otp",
+        "django_otp.plugins.otp_hotp",
+        "django_otp.plugins.otp_totp",
+        "django_otp.plugins.otp_static",
+        "django_otp.plugins.otp_email",
+    ],
+    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    USE_TZ=True,
+)
+django.setup()
 
 project = "django-otp-ng"
 author = "django-otp-ng developers"

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -77,6 +77,7 @@ class OTPAuthenticationFormMixin:
         device = self._chosen_device(user)
         token = self.cleaned_data.get("otp_token")
         user.otp_device = None
+        database_failed = False
         try:
             if self.cleaned_data.get("otp_challenge"):
                 self._handle_challenge(device)
@@ -84,8 +85,12 @@ class OTPAuthenticationFormMixin:
                 user.otp_device = self._verify_token(user, token, device)
             else:
                 raise self._otp_error("token_required")
+        except DatabaseError:
+            # Querying again inside a broken transaction would hide the real error.
+            database_failed = True
+            raise
         finally:
-            if user.otp_device is None:
+            if user.otp_device is None and not database_failed:
                 self._update_form(user)
 
     def _otp_error(self, key: str, message: Any = None) -> ValidationError:

@@ -30,7 +30,7 @@ def normalize_digits(token: Any, max_length: int) -> str | None:
     if isinstance(token, bool):
         return None
     if isinstance(token, int):
-        text = str(token) if token >= 0 else ""
+        text = str(token) if 0 <= token < 10**max_length else ""
     elif isinstance(token, str):
         compact = _compact(token)
         if compact is None:

@@ -84,6 +84,8 @@ class Attempt:
         self.normalized: str | None = None
         self.match: TokenMatch | None = None
         self.refused: dict[str, Any] | None = None
+        #: Set when the token matched but a parallel attempt consumed it first.
+        self.lost_match = False
 
     def _rows(self) -> Any:
         return type(self.device)._base_manager.using(self.db).filter(pk=self.device.pk)
@@ -164,11 +166,15 @@ class Attempt:
                 if not updated:
                     return False
             else:
-                self._rows().update(
-                    throttling_failure_count=F("throttling_failure_count") + 1,
-                    throttling_failure_timestamp=self.now,
-                )
-                count = device.throttling_failure_count + 1
+                # Parallel failures all count; each reads back its own total while the row
+                # (on SQLite, the database) is still locked by its write.
+                with transaction.atomic(using=self.db):
+                    rows = self._rows()
+                    rows.update(
+                        throttling_failure_count=F("throttling_failure_count") + 1,
+                        throttling_failure_timestamp=self.now,
+                    )
+                    count = rows.values_list("throttling_failure_count", flat=True).get()
             device.throttling_failure_count = count
             device.throttling_failure_timestamp = self.now
             self._report_lockout()
@@ -187,6 +193,7 @@ class Attempt:
             self.evaluate()
             if self.consume():
                 return True
+            self.lost_match = self.lost_match or self.match is not None
             if (self.match is None or not self._seen()) and self.record_failure():
                 return False
             self.device.refresh_from_db(using=self.db)
@@ -197,7 +204,7 @@ class Attempt:
     def _failure_reason(self) -> str:
         if self.normalized is None:
             return "malformed_token"
-        if self.match is not None:
+        if self.match is not None or self.lost_match:
             return "replayed_token"
         return "invalid_token"
 
