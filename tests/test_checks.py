@@ -1,6 +1,8 @@
 """Tests of the start-up system checks."""
 
 from django.test import override_settings
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy
 
 from django_otp.checks import check_middleware, check_settings
 from django_otp.crypto import generate_key
@@ -53,6 +55,15 @@ def test_bad_values_are_errors_naming_the_setting():
 
 @override_settings(OTP_KEY_ENCRYPTION_KEYS=[generate_key()], OTP_TOTP_ISSUER=lambda d: "x")
 def test_good_values_pass():
+    assert check_settings() == []
+
+
+@override_settings(
+    OTP_LOGIN_URL=reverse_lazy("login"),
+    OTP_EMAIL_SUBJECT=gettext_lazy("Your code"),
+    OTP_TOTP_ISSUER=gettext_lazy("Example"),
+)
+def test_lazy_strings_are_accepted():
     assert check_settings() == []
 
 

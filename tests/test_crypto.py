@@ -1,5 +1,7 @@
 """Tests of the authenticated encryption used for device keys at rest."""
 
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -81,3 +83,12 @@ def test_key_list_problems(value, fragment):
 def test_malformed_keys_fail_loudly_on_use():
     with pytest.raises(ImproperlyConfigured, match="OTP_KEY_ENCRYPTION_KEYS item 0"):
         crypto.encrypt("00", "ctx")
+
+
+@override_settings(OTP_KEY_ENCRYPTION_KEYS=[KEY_A])
+def test_missing_cryptography_is_a_clear_error(monkeypatch):
+    sealed = crypto.encrypt("00", "ctx")
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.ciphers.aead", None)
+    with pytest.raises(ImproperlyConfigured, match=r"django-otp-ng\[crypto\]"):
+        crypto.decrypt(sealed, "ctx")
+    assert "cryptography" in crypto.key_list_problem([KEY_A])

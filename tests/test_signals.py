@@ -366,3 +366,18 @@ class FormSignalTests(SignalTestCase):
         with freeze_time(START + datetime.timedelta(seconds=1)):
             self.assertIs(self.submit(self.code), True)
         self.assertEqual(self.form_failures, [])
+
+    def test_a_throttled_form_submission_is_audited(self) -> None:
+        self.submit("000000")
+        self.recorder.sent.clear()
+        self.assertIs(self.submit(self.code), False)
+        kwargs = self.assert_sent(
+            signals.verification_throttled,
+            reason={
+                "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                "failure_count": 1,
+                "locked_until": START + datetime.timedelta(seconds=1),
+            },
+        )
+        self.assertEqual(kwargs["device"].pk, self.device.pk)
+        self.assertEqual(self.recorder.names(), ["verification_throttled"])

@@ -27,7 +27,8 @@ DEVICE_ID_SESSION_KEY = "otp_device_id"
 def login(request: HttpRequest, device: Device | None) -> None:
     """Mark the current session as verified by ``device``, a confirmed device of the user.
 
-    The session key is cycled, so a session id seen before verification is worthless after.
+    The session key is cycled when the session was not already verified by this device, so
+    a session id seen before verification is worthless after it.
     """
     user = getattr(request, "user", None)
     if user is None or device is None or device.user_id != user.pk:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import Promise
 
 
 def _non_negative_number(value: Any) -> str | None:
@@ -39,16 +40,21 @@ def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be True or False"
 
 
+def _is_text(value: Any) -> bool:
+    """A string, or a lazy one (``reverse_lazy``, ``gettext_lazy``)."""
+    return isinstance(value, (str, Promise))
+
+
 def _text(value: Any) -> str | None:
-    return None if isinstance(value, str) else "must be a string"
+    return None if _is_text(value) else "must be a string"
 
 
 def _optional_text(value: Any) -> str | None:
-    return None if value is None or isinstance(value, str) else "must be a string or None"
+    return None if value is None or _is_text(value) else "must be a string or None"
 
 
 def _text_or_callable(value: Any) -> str | None:
-    if value is None or isinstance(value, str) or callable(value):
+    if value is None or _is_text(value) or callable(value):
         return None
     return "must be a string, a callable taking the device, or None"
 

@@ -114,12 +114,12 @@ def encrypt(plaintext: str, context: str) -> str:
 
 def decrypt(value: str, context: str) -> str:
     """Decrypt a value made by :func:`encrypt`, with whichever configured key made it."""
+    aesgcm = _aesgcm()
     from cryptography.exceptions import InvalidTag
 
     wanted, _, body = value[len(PREFIX) :].partition("$")
     blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     nonce, sealed = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
-    aesgcm = _aesgcm()
     for raw_key in _keys():
         if key_id(raw_key) != wanted:
             continue

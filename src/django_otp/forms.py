@@ -20,8 +20,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from django_otp import devices_for_user
+from django_otp import devices_for_user, signals
 from django_otp.models import Device, VerifyNotAllowed
+from django_otp.signals import send_after_commit
 
 #: Sent when a device was allowed to verify and rejected the token.
 #: Arguments: ``sender`` (the form class) and ``user``.
@@ -129,6 +130,7 @@ class OTPAuthenticationFormMixin:
         allowed, extra = device.verify_is_allowed()
         if not allowed:
             extra = extra or {}
+            send_after_commit(signals.verification_throttled, device, reason=extra)
             if extra.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
                 message = _lazy_percent(self.otp_error_messages["n_failed_attempts"], extra)
                 raise ValidationError(message)

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.verification import current_request
+from django_otp.signals import current_request
 
 _UserCheck = Callable[[HttpRequest, Any], Any]
 _AsyncUserCheck = Callable[[HttpRequest, Any], Awaitable[Any]]
@@ -136,7 +136,7 @@ class OTPMiddleware:
     """Annotate ``request.user`` with ``otp_device`` and ``is_verified()`` (sync and async).
 
     Install it after ``AuthenticationMiddleware``. The request is also made available to
-    audit signals through :data:`django_otp.verification.current_request`.
+    audit signals through :data:`django_otp.signals.current_request`.
     """
 
     sync_capable = True

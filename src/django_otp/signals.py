@@ -38,13 +38,14 @@ verification_throttled = Signal()
 #: Arguments: ``device``, ``user``, ``request``, ``failure_count``, ``locked_until``.
 device_locked = Signal()
 
-#: A device row was created. Arguments: ``device``, ``user``.
+#: A device row was created. Arguments: ``device``, ``user``, ``request``.
 device_created = Signal()
 
-#: A device became confirmed (on creation or later). Arguments: ``device``, ``user``.
+#: A device became confirmed (on creation or later). Arguments: ``device``, ``user``,
+#: ``request``.
 device_confirmed = Signal()
 
-#: A device row was deleted. Arguments: ``device``, ``user``.
+#: A device row was deleted. Arguments: ``device``, ``user``, ``request``.
 device_deleted = Signal()
 
 

@@ -316,6 +316,33 @@ class StaticDeviceAdminTests(StaticDeviceTestCase):
         assert len(response.context["inline_admin_formsets"]) == 1
         assert "a1b2c3d4" in response.content.decode()
 
+    @override_settings(OTP_STATIC_HASH_TOKENS=True)
+    def test_change_page_saves_with_hashed_codes(self):
+        self.device.token_set.create(token="hash2345")
+        hashed = self.device.token_set.get(token="")
+        url = reverse("admin:otp_static_staticdevice_change", args=[self.device.pk])
+        form = self.client.get(url).context["adminform"].form
+        rows = list(self.device.token_set.order_by("pk"))
+        data = {
+            "user": self.user.pk,
+            "name": "backup",
+            "confirmed": "on",
+            "token_set-TOTAL_FORMS": str(len(rows)),
+            "token_set-INITIAL_FORMS": str(len(rows)),
+            "token_set-MIN_NUM_FORMS": "0",
+            "token_set-MAX_NUM_FORMS": "1000",
+        }
+        for index, row in enumerate(rows):
+            data[f"token_set-{index}-id"] = str(row.pk)
+            data[f"token_set-{index}-device"] = str(self.device.pk)
+            data[f"token_set-{index}-token"] = row.token
+        assert form.instance == self.device
+        response = self.client.post(url, data)
+        assert response.status_code == 302, response.context["inline_admin_formsets"]
+        hashed.refresh_from_db()
+        assert hashed.token == "" and hashed.token_hash.startswith("hmac256$")
+        assert self.device.verify_token("hash2345") is True
+
     @override_settings(OTP_ADMIN_HIDE_SENSITIVE_DATA=True)
     def test_hide_sensitive_data_hides_tokens_of_existing_device(self):
         url = reverse("admin:otp_static_staticdevice_change", args=[self.device.pk])
@@ -423,6 +450,21 @@ class HashedTokenTests(StaticDeviceTestCase):
         assert "otp_static.StaticToken: 1 hashed, 3 unchanged" in out.getvalue()
         assert all(token == "" for token, _ in self.raw_rows())
         assert self.device.verify_token("plain234") is True
+
+    def test_protect_secrets_with_hashing_off_counts_only_plain_rows(self):
+        with override_settings(OTP_STATIC_HASH_TOKENS=False):
+            self.device.token_set.create(token="plain234")
+            out = StringIO()
+            call_command("otp_protect_secrets", stdout=out)
+        assert "1 left plain" in out.getvalue()
+
+    def test_a_new_plain_code_replaces_the_hash(self):
+        row = self.device.token_set.first()
+        with override_settings(OTP_STATIC_HASH_TOKENS=False):
+            row.token = "fresh234"
+            row.save()
+        assert ("fresh234", None) in self.raw_rows()
+        assert self.device.verify_token("fresh234") is True
 
     def test_secret_key_rotation_keeps_codes(self):
         with override_settings(SECRET_KEY="new-secret", SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):

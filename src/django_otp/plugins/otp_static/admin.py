@@ -4,19 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from django_otp.conf import settings
 from django_otp.device_admin import DeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 
+class StaticTokenForm(forms.ModelForm):
+    """A backup code row; a hashed code cannot be shown, so its field may stay empty."""
+
+    class Meta:
+        model = StaticToken
+        fields = ["token"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.token_hash:
+            field = self.fields["token"]
+            field.required = False
+            field.widget.attrs["placeholder"] = _("stored as a hash")
+            field.help_text = _("Leave empty to keep the code; type a new one to replace it.")
+
+
 class StaticTokenInline(admin.TabularInline):
     """The backup codes of one static device."""
 
     model = StaticToken
+    form = StaticTokenForm
     extra = 0
 
 

@@ -92,18 +92,22 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
         """Store a hash instead of the code when ``OTP_STATIC_HASH_TOKENS`` is on.
 
         The instance keeps the plain code in memory, so it can be shown once after creation.
+        A row holds either a plain code or a hash: writing a new plain code drops the hash.
         """
-        if not (app_settings.OTP_STATIC_HASH_TOKENS and self.token):
-            super().save(*args, **kwargs)
-            return
-        self.token_hash = token_hashing.hash_token(
-            tokens.normalize_static(self.token) or self.token.lower()
-        )
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "token", "token_hash"}
-        with column_value(self, "token", ""):
+        if update_fields is not None and "token" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "token_hash"}
+        if not self.token:
             super().save(*args, **kwargs)
+        elif not app_settings.OTP_STATIC_HASH_TOKENS:
+            self.token_hash = None
+            super().save(*args, **kwargs)
+        else:
+            self.token_hash = token_hashing.hash_token(
+                tokens.normalize_static(self.token) or self.token.lower()
+            )
+            with column_value(self, "token", ""):
+                super().save(*args, **kwargs)
 
     @staticmethod
     def random_token() -> str:
@@ -116,11 +120,17 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
         return get_random_string(CODE_LENGTH, CODE_ALPHABET)
 
     @staticmethod
+    def plain_rows(rows: models.QuerySet[StaticToken]) -> models.QuerySet[StaticToken]:
+        """The rows among ``rows`` that hold a plain code, not a hash."""
+        return rows.filter(models.Q(token_hash__isnull=True) | models.Q(token_hash="")).exclude(
+            token=""
+        )
+
+    @staticmethod
     def hash_plain_tokens(rows: models.QuerySet[StaticToken]) -> int:
         """Hash every plain code among ``rows``; return how many were hashed."""
         hashed = 0
-        plain = rows.filter(models.Q(token_hash__isnull=True) | models.Q(token_hash=""))
-        for row in plain.exclude(token=""):
+        for row in StaticToken.plain_rows(rows):
             row.save(update_fields=["token", "token_hash"])
             hashed += 1
         return hashed
@@ -129,6 +139,7 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
     def protect_secrets(cls) -> dict[str, int]:
         """Hash every plain code when ``OTP_STATIC_HASH_TOKENS`` is on (see the command)."""
         if not app_settings.OTP_STATIC_HASH_TOKENS:
-            return {"hashed": 0, "left plain (OTP_STATIC_HASH_TOKENS is off)": cls.objects.count()}
+            plain = cls.plain_rows(cls._base_manager.all()).count()
+            return {"hashed": 0, "left plain (OTP_STATIC_HASH_TOKENS is off)": plain}
         hashed = cls.hash_plain_tokens(cls._base_manager.all())
         return {"hashed": hashed, "unchanged": cls._base_manager.count() - hashed}
