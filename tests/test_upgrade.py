@@ -342,3 +342,54 @@ class TestSchema:
         assert upstream
         for label, path in [("fresh", fresh), ("upgraded", upgraded["path"])]:
             assert upstream <= foreign_keys(path, table), label
+
+
+@pytest.fixture(scope="module")
+def protected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Upgraded copies used with key encryption and hashed codes turned on afterwards."""
+    path = tmp_path_factory.mktemp("protected") / "protected.sqlite3"
+    shutil.copyfile(UPSTREAM_DB, path)
+    run_script("migrate", path)
+    before = run_script("exercise-protected", path)  # plain rows, keys now configured
+    shutil.copyfile(UPSTREAM_DB, path)
+    run_script("migrate", path)
+    report = run_script("protect-protected", path)
+    return {"path": path, "before": before, "report": report}
+
+
+class TestSecretsAtRest:
+    """The upgraded database, with key encryption and hashed codes turned on afterwards."""
+
+    def test_plain_rows_verify_before_the_command(self, protected):
+        before = protected["before"]
+        assert before["totp"]["first"] is True
+        assert before["hotp"]["first"] is True
+        assert all(attempt["first"] for attempt in before["static"].values())
+
+    def test_the_command_encrypts_keys_and_hashes_codes(self, protected):
+        output = protected["report"]["output"]
+        assert "otp_totp.TOTPDevice: 2 encrypted, 0 re-encrypted, 0 unchanged" in output
+        assert "otp_hotp.HOTPDevice: 1 encrypted, 0 re-encrypted, 0 unchanged" in output
+        assert "otp_static.StaticToken: 3 hashed, 0 unchanged" in output
+        path = protected["path"]
+        for table in ("otp_totp_totpdevice", "otp_hotp_hotpdevice"):
+            sql = f'SELECT "key", encrypted_key FROM {table}'  # noqa: S608
+            for key, encrypted in query(path, sql):
+                assert key == ""
+                assert encrypted.startswith("aesgcm1$")
+        for token, token_hash in query(
+            path, "SELECT token, token_hash FROM otp_static_statictoken"
+        ):
+            assert token == ""
+            assert token_hash.startswith("hmac256$")
+        dump = "\n".join(path.read_bytes().decode("latin-1").split("\x00"))
+        for secret in ("3132333435363738393031323334353637383930", "a1b2c3d4", "jkmnpqrs"):
+            assert secret not in dump
+
+    def test_every_device_verifies_after_the_command(self, protected):
+        after = run_script("exercise-protected", protected["path"])
+        assert after["totp"]["first"] is True and after["totp"]["again"] is False
+        assert after["hotp"]["first"] is True and after["hotp"]["again"] is False
+        for attempt in after["static"].values():
+            assert attempt["first"] is True and attempt["again"] is False
+        assert after["bob_all"][0][1] == "00112233445566778899aabbccddeeff00112233"

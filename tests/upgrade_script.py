@@ -23,12 +23,25 @@ BOB_KEY_HEX = "00112233445566778899aabbccddeeff00112233"
 BACKUP_TOKENS = ["a1b2c3d4", "e5f6g7h8", "jkmnpqrs"]
 
 
-def configure(db_path: str) -> None:
-    """Configure Django for a site like the one that made the 1.7.5 database, on ``db_path``."""
+#: A fixed encryption key, for the runs that turn on secrets at rest.
+ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+
+def configure(db_path: str, protected: bool) -> None:
+    """Configure Django for a site like the one that made the 1.7.5 database, on ``db_path``.
+
+    With ``protected``, the site has turned on key encryption and hashed backup codes.
+    """
     import django
     from django.conf import settings
 
+    extra = (
+        {"OTP_KEY_ENCRYPTION_KEYS": [ENCRYPTION_KEY], "OTP_STATIC_HASH_TOKENS": True}
+        if protected
+        else {}
+    )
     settings.configure(
+        **extra,
         SECRET_KEY="upgrade-test-only",
         USE_TZ=True,
         TIME_ZONE="UTC",
@@ -155,11 +168,26 @@ def exercise() -> dict[str, Any]:
     return seen
 
 
+def protect() -> dict[str, Any]:
+    """Run ``otp_protect_secrets`` and report what it printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("otp_protect_secrets", stdout=out)
+    return {"output": out.getvalue()}
+
+
 def main(argv: list[str]) -> None:
-    """Run the command named in ``argv`` on the database file named there; print JSON."""
+    """Run the command named in ``argv`` on the database file named there; print JSON.
+
+    A command ending in ``-protected`` runs with secrets at rest turned on.
+    """
     command, db_path = argv
-    run = {"migrate": migrate, "exercise": exercise}[command]
-    configure(db_path)
+    name = command.removesuffix("-protected")
+    run = {"migrate": migrate, "exercise": exercise, "protect": protect}[name]
+    configure(db_path, protected=command.endswith("-protected"))
     sys.stdout.write(json.dumps(run()))
 
 
