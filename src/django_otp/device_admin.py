@@ -129,11 +129,15 @@ class SecretKeyDeviceAdmin(DeviceAdmin):
         """Show the device's QR code and provisioning URL."""
         device = self._sensitive_device(request, pk)
         request.current_app = self.admin_site.name
+        qrcode_url = reverse(
+            f"{self.admin_site.name}:{self._url_name('qrcode')}", kwargs={"pk": device.pk}
+        )
         context = {
             **self.admin_site.each_context(request),
             "device": device,
             "opts": self.opts,
             "title": _("Configuration"),
+            "qrcode_url": qrcode_url,
         }
         return TemplateResponse(request, self.config_template, context)
 
