@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.crypto import constant_time_compare
 
-from django_otp.models import CooldownMixin, Device, ThrottlingMixin, TimestampMixin
+from django_otp.models import (
+    CooldownMixin,
+    Device,
+    SideChannelDevice,
+    ThrottlingMixin,
+    TimestampMixin,
+)
 from django_otp.verification import TokenMatch
 
 
@@ -49,3 +57,27 @@ class ProxySimpleDevice(SimpleDevice):
 
     class Meta:
         proxy = True
+
+
+class TwilioStyleDevice(ThrottlingMixin, SideChannelDevice):
+    """A side-channel device written for django-otp: it throttles around its super() call."""
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token: Any) -> bool:
+        if not self.verify_is_allowed()[0]:
+            return False
+        accepted = super().verify_token(token)
+        if accepted:
+            self.throttle_reset()
+        else:
+            self.throttle_increment()
+        return accepted
+
+
+class InheritingSideChannelDevice(ThrottlingMixin, SideChannelDevice):
+    """A side-channel device that leaves all of verification to the shared path."""
+
+    def get_throttle_factor(self) -> int:
+        return 1

@@ -333,8 +333,16 @@ class WithoutMiddlewareTests(MiddlewareTestCase):
 
     def test_request_is_verified_trusts_the_middleware(self) -> None:
         request = self.request(self.alice, self.device.persistent_id)
-        request.user.otp_device = None  # type: ignore[union-attr]
-        request.user.is_verified = lambda: False  # type: ignore[union-attr]
+        middleware = OTPMiddleware(lambda request: HttpResponse())
+        middleware(request)
+        with self.assertNumQueries(1):
+            self.assertTrue(request_is_verified(request))
+        with self.assertNumQueries(0):
+            self.assertTrue(request_is_verified(request))
+
+    def test_a_user_model_with_its_own_is_verified_is_not_trusted(self) -> None:
+        request = self.request(self.alice, None)
+        request.user.is_verified = lambda: True  # type: ignore[union-attr]
         self.assertFalse(request_is_verified(request))
 
     def test_ensure_verification_is_lazy(self) -> None:

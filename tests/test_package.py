@@ -23,7 +23,13 @@ from django_otp import (
     verify_token,
 )
 from django_otp.models import Device
-from tests.models import ChallengeDevice, ProxySimpleDevice, SimpleDevice
+from tests.models import (
+    ChallengeDevice,
+    InheritingSideChannelDevice,
+    ProxySimpleDevice,
+    SimpleDevice,
+    TwilioStyleDevice,
+)
 
 
 class PackageTestCase(TestCase):
@@ -192,7 +198,10 @@ class DevicesForUserTests(PackageTestCase):
 class DeviceClassesTests(TestCase):
     def test_concrete_device_models_in_installed_apps_order(self) -> None:
         found = list(device_classes())
-        self.assertEqual(found[-2:], [SimpleDevice, ChallengeDevice])
+        self.assertEqual(
+            found[-4:],
+            [SimpleDevice, ChallengeDevice, TwilioStyleDevice, InheritingSideChannelDevice],
+        )
         self.assertNotIn(ProxySimpleDevice, found)
         self.assertNotIn(Device, found)
         app_order = [config.label for config in apps.get_app_configs()]

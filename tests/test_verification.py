@@ -26,7 +26,6 @@ from django_otp import tokens, verification
 from django_otp.models import (
     MAX_THROTTLE_DELAY_SECONDS,
     Device,
-    SideChannelDevice,
     VerifyNotAllowed,
 )
 from django_otp.oath import hotp
@@ -34,6 +33,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.models import InheritingSideChannelDevice, TwilioStyleDevice
 
 RFC_KEY = b"12345678901234567890"
 #: A TOTP time step (step 30, t0 0) whose code for the RFC key has a leading zero.
@@ -261,34 +261,37 @@ class HookTests(TestCase):
         self.assertEqual(len(queries), 0)
         self.assertEqual(failures(device), (0, None))
 
-    def test_side_channel_verify_token_leaves_throttling_to_the_subclass(self) -> None:
-        device = make_email(self.user)
-        self.assertIs(SideChannelDevice.verify_token(device, WRONG_CODE), False)
-        self.assertIs(SideChannelDevice.verify_token(device, "not a code"), False)
-        self.assertEqual(failures(device), (0, None))
-        device.throttle_increment()  # locked for a second: the base class does not look
-        self.assertIs(SideChannelDevice.verify_token(device, EMAIL_CODE), True)
-        self.assertIs(SideChannelDevice.verify_token(device, EMAIL_CODE), False)
+    def side_channel(self, model: Any) -> Any:
+        return model.objects.create(
+            user=self.user,
+            name="sms",
+            token=EMAIL_CODE,
+            valid_until=timezone.now() + datetime.timedelta(minutes=5),
+        )
+
+    def test_a_subclass_that_calls_super_does_its_own_throttling(self) -> None:
+        # As django-otp-twilio does: verify_is_allowed, super().verify_token, then
+        # throttle_reset or throttle_increment. The base class must count nothing itself.
+        device = self.side_channel(TwilioStyleDevice)
+        self.assertIs(device.verify_token(WRONG_CODE), False)
+        self.assertEqual(failures(device), (1, START))
+        self.assertIs(device.verify_token(EMAIL_CODE), False)  # locked for a second
+        self.assertEqual(failures(device), (1, START))
+        with freeze_time(START + datetime.timedelta(seconds=1)):
+            self.assertIs(device.verify_token(EMAIL_CODE), True)
+            self.assertIs(device.verify_token(EMAIL_CODE), False)
         device.refresh_from_db()
         self.assertIsNone(device.token)
-        self.assertEqual(device.valid_until, START)
 
-    def test_third_party_throttling_on_top_counts_once(self) -> None:
-        # What a SideChannelDevice subclass written for django-otp does around super().
-        device = make_email(self.user)
-
-        def verify(token: str) -> bool:
-            if not device.verify_is_allowed()[0]:
-                return False
-            accepted = SideChannelDevice.verify_token(device, token)
-            if accepted:
-                device.throttle_reset()
-            else:
-                device.throttle_increment()
-            return accepted
-
-        self.assertIs(verify(WRONG_CODE), False)
+    def test_a_subclass_that_inherits_verify_token_is_throttled_by_the_shared_path(self) -> None:
+        device = self.side_channel(InheritingSideChannelDevice)
+        self.assertIs(device.verify_token(WRONG_CODE), False)
         self.assertEqual(failures(device), (1, START))
+        self.assertIs(device.verify_token(EMAIL_CODE), False)  # locked: not even looked at
+        self.assertEqual(failures(device), (1, START))
+        with freeze_time(START + datetime.timedelta(seconds=1)):
+            self.assertIs(device.verify_token(EMAIL_CODE), True)
+        self.assertEqual(failures(device), (0, None))
 
 
 # Property tests: any input, for each built-in device.

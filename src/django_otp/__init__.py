@@ -82,7 +82,7 @@ def devices_for_user(
     if user is None or user.is_anonymous:
         return
     for model in device_classes():
-        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)
+        devices = model.objects.devices_for_user(user, confirmed=confirmed)
         if for_verify:
             devices = select_for_verify(devices)
         yield from devices
@@ -93,7 +93,7 @@ def user_has_device(user: Any, confirmed: bool | None = True) -> bool:
     if user is None or user.is_anonymous:
         return False
     for model in device_classes():
-        devices = model._default_manager.devices_for_user(user, confirmed=confirmed)
+        devices = model.objects.devices_for_user(user, confirmed=confirmed)
         if devices.exists():
             return True
     return False

@@ -36,10 +36,16 @@ def _legacy_to_persistent_id(value: str) -> str:
     return value
 
 
+#: Set on a user object once this module has annotated it (``is_verified`` alone proves
+#: nothing: a custom user model may have its own attribute of that name).
+_ANNOTATED = "_otp_annotated"
+
+
 def _session_to_read(request: HttpRequest, user: Any) -> Any:
     """Mark ``user`` unverified; return the session to look in, or ``None`` if pointless."""
     user.otp_device = None
     user.is_verified = functools.partial(is_verified, user)
+    setattr(user, _ANNOTATED, True)
     if not user.is_authenticated:
         return None
     return getattr(request, "session", None)
@@ -89,13 +95,13 @@ async def _averify(request: HttpRequest, user: Any) -> Any:
 
 
 def _verify_if_needed(request: HttpRequest, user: Any) -> Any:
-    if not hasattr(user, "is_verified"):
+    if not getattr(user, _ANNOTATED, False):
         _verify(request, user)
     return user
 
 
 async def _averify_if_needed(request: HttpRequest, user: Any) -> Any:
-    if not hasattr(user, "is_verified"):
+    if not getattr(user, _ANNOTATED, False):
         await _averify(request, user)
     return user
 

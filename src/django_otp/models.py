@@ -33,10 +33,23 @@ class DeviceManager(models.Manager):
 
     def devices_for_user(self, user: Any, confirmed: bool | None = None) -> models.QuerySet:
         """Return this model's devices of ``user``, optionally filtered on ``confirmed``."""
-        devices = self.model._default_manager.filter(user=user)
+        devices = self.filter(user=user)
         if confirmed is not None:
             devices = devices.filter(confirmed=bool(confirmed))
         return devices
+
+
+def _save_fields(instance: models.Model, *fields: str) -> None:
+    """Save ``instance``, writing only ``fields`` once it is in the database.
+
+    The helpers below change one or two fields of a device that the caller may have loaded
+    long ago; a full save would write back its other, stale values (an old ``last_t`` or
+    ``counter``, say) and undo what verification recorded meanwhile.
+    """
+    if instance._state.adding or instance.pk is None:
+        instance.save()
+    else:
+        instance.save(update_fields=fields)
 
 
 def _parse_persistent_id(persistent_id: Any) -> tuple[type[Device], int] | None:
@@ -182,7 +195,7 @@ class SideChannelDevice(Device):
         self.token = random_number_token(length)
         self.valid_until = timezone.now() + datetime.timedelta(seconds=valid_secs)
         if commit:
-            self.save()
+            _save_fields(self, "token", "valid_until")
 
     def normalize_token(self, token: Any) -> str | None:
         """Side-channel tokens are digit strings; an ``int`` never matched in django-otp."""
@@ -191,8 +204,14 @@ class SideChannelDevice(Device):
         return tokens.normalize_digits(token, 16)
 
     def verify_token(self, token: Any) -> bool:
-        """Accept the stored token once while it is valid; subclasses add throttling."""
-        return verification.verify(self, token, throttle=False)
+        """Accept the stored token once while it is valid.
+
+        A subclass that overrides this method and calls it (as plugins written for django-otp
+        do) checks and counts throttling itself, so then nothing is counted here; otherwise
+        the whole shared path runs, throttling included.
+        """
+        inherited = type(self).verify_token in _SHARED_PATH_VERIFY_TOKENS
+        return verification.verify(self, token, throttle=inherited)
 
     def find_token_match(self, token: str) -> TokenMatch | None:
         """Match the stored token while it is valid; consuming it clears it."""
@@ -254,13 +273,13 @@ class CooldownMixin(models.Model):
         """Start the cooldown now."""
         self.last_generated_timestamp = timezone.now()
         if commit:
-            self.save()
+            _save_fields(self, "last_generated_timestamp")
 
     def cooldown_reset(self, commit: bool = True) -> None:
         """End the cooldown."""
         self.last_generated_timestamp = None
         if commit:
-            self.save()
+            _save_fields(self, "last_generated_timestamp")
 
     def verify_token(self, token: Any) -> bool:
         """Verify as the next class does; a success also ends the cooldown, in the same write."""
@@ -327,14 +346,14 @@ class ThrottlingMixin(models.Model):
         self.throttling_failure_timestamp = timezone.now()
         self.throttling_failure_count += 1
         if commit:
-            self.save()
+            _save_fields(self, "throttling_failure_timestamp", "throttling_failure_count")
 
     def throttle_reset(self, commit: bool = True) -> None:
         """Forget past failures."""
         self.throttling_failure_timestamp = None
         self.throttling_failure_count = 0
         if commit:
-            self.save()
+            _save_fields(self, "throttling_failure_timestamp", "throttling_failure_count")
 
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]:
         changes = super().verification_success_changes(now)  # type: ignore[misc]
@@ -364,13 +383,16 @@ class TimestampMixin(models.Model):
         """Set ``last_used_at`` to now; save it when ``commit``."""
         self.last_used_at = timezone.now()
         if commit:
-            self.save()
+            _save_fields(self, "last_used_at")
 
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]:
         changes = super().verification_success_changes(now)  # type: ignore[misc]
         changes["last_used_at"] = now
         return changes
 
+
+#: ``verify_token`` implementations of this module that run the whole shared path.
+_SHARED_PATH_VERIFY_TOKENS = (SideChannelDevice.verify_token, CooldownMixin.verify_token)
 
 __all__ = [
     "MAX_THROTTLE_DELAY_SECONDS",

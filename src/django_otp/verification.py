@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -137,13 +138,17 @@ class Attempt:
         device = self.device
         changes = {**match.changes, **device.verification_success_changes(self.now)}
         rows = self._rows().filter(self._seen() & match.condition)
+
+        def apply() -> bool:
+            return (rows.update(**changes) if changes else int(rows.exists())) == 1
+
         try:
             if match.claim is None:
-                if (rows.update(**changes) if changes else int(rows.exists())) != 1:
+                if not apply():
                     return False
             else:
                 with transaction.atomic(using=self.db):
-                    if not match.claim() or rows.update(**changes) != 1:
+                    if not match.claim() or not apply():
                         raise _Lost
         except _Lost:
             return False
@@ -174,7 +179,9 @@ class Attempt:
                         throttling_failure_count=F("throttling_failure_count") + 1,
                         throttling_failure_timestamp=self.now,
                     )
-                    count = rows.values_list("throttling_failure_count", flat=True).get()
+                    count = rows.values_list("throttling_failure_count", flat=True).first()
+                if count is None:  # the device was deleted meanwhile
+                    return True
             device.throttling_failure_count = count
             device.throttling_failure_timestamp = self.now
             self._report_lockout()
@@ -196,7 +203,10 @@ class Attempt:
             self.lost_match = self.lost_match or self.match is not None
             if (self.match is None or not self._seen()) and self.record_failure():
                 return False
-            self.device.refresh_from_db(using=self.db)
+            try:
+                self.device.refresh_from_db(using=self.db)
+            except ObjectDoesNotExist:  # deleted meanwhile: nothing left to verify
+                return False
         self.refused = {"reason": "contention"}
         send_after_commit(signals.verification_throttled, self.device, reason=self.refused)
         return False
@@ -227,6 +237,8 @@ def verify(device: Device, token: Any, *, throttle: bool = True) -> bool:
     With ``throttle=False`` the device's own ``verify_is_allowed`` and failure counting are
     left to the caller (as ``SideChannelDevice`` subclasses written for django-otp expect).
     """
+    if device.pk is None:  # an unsaved device has no state to verify against
+        return False
     return Attempt(device, token, throttle=throttle).run()
 
 

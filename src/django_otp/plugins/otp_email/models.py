@@ -14,7 +14,6 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from django_otp import verification
 from django_otp.models import (
     CooldownMixin,
     GenerateNotAllowed,
@@ -63,14 +62,6 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_EMAIL_THROTTLE_FACTOR``."""
         return settings.OTP_EMAIL_THROTTLE_FACTOR
-
-    def verify_token(self, token: Any) -> bool:
-        """Accept the emailed token once while it is valid, with throttling.
-
-        ``SideChannelDevice.verify_token`` leaves throttling to subclasses written for
-        django-otp (they do their own); this device lets the shared path do it.
-        """
-        return verification.verify(self, token)
 
     def generate_challenge(self, extra_context: dict[str, Any] | None = None) -> str:
         """Email a new token unless the cooldown is pending; return a message for the user.
