@@ -118,3 +118,44 @@ class EncryptedKeyTests(TestCase):
         HOTPDevice.objects.filter(pk=hotp_device.pk).update(encrypted_key=stolen)
         with pytest.raises(ImproperlyConfigured):
             HOTPDevice.objects.get(pk=hotp_device.pk)
+
+
+@override_settings(OTP_KEY_ENCRYPTION_KEYS=[KEY_A])
+class DeferredKeyTests(TestCase):
+    """Loading only some columns never loses or blanks an encrypted key."""
+
+    def setUp(self):
+        user = get_user_model().objects.create_user("alice")
+        self.device = TOTPDevice.objects.create(user=user, name="t", key=RFC_HEX)
+        self.sealed = raw_key_columns(TOTPDevice)[self.device.pk]
+
+    def test_saving_a_device_loaded_without_its_key_keeps_the_key(self):
+        partial = TOTPDevice.objects.only("id", "name").get(pk=self.device.pk)
+        partial.name = "renamed"
+        partial.save()
+        assert raw_key_columns(TOTPDevice)[self.device.pk] == self.sealed
+        assert TOTPDevice.objects.get(pk=self.device.pk).key == RFC_HEX
+
+    def test_a_deferred_key_loads_decrypted(self):
+        assert TOTPDevice.objects.defer("key").get(pk=self.device.pk).key == RFC_HEX
+        assert TOTPDevice.objects.defer("encrypted_key").get(pk=self.device.pk).key == RFC_HEX
+        assert TOTPDevice.objects.only("id", "key").get(pk=self.device.pk).key == RFC_HEX
+
+    def test_refreshing_only_the_key_decrypts_it(self):
+        self.device.key = "stale"
+        self.device.refresh_from_db(fields=["key"])
+        assert self.device.key == RFC_HEX
+
+    def test_saving_after_a_partial_load_of_the_pair_keeps_the_key(self):
+        partial = TOTPDevice.objects.only("id", "key").get(pk=self.device.pk)
+        partial.save()
+        assert TOTPDevice.objects.get(pk=self.device.pk).key == RFC_HEX
+
+    def test_a_plain_key_written_later_wins(self):
+        TOTPDevice.objects.filter(pk=self.device.pk).update(key="00" * 20)
+        assert TOTPDevice.objects.get(pk=self.device.pk).key == "00" * 20
+
+    def test_a_corrupt_ciphertext_is_a_clear_error(self):
+        TOTPDevice.objects.filter(pk=self.device.pk).update(encrypted_key="aesgcm1$0000$!!")
+        with pytest.raises(ImproperlyConfigured, match="OTP_KEY_ENCRYPTION_KEYS"):
+            TOTPDevice.objects.get(pk=self.device.pk)

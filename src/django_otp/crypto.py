@@ -118,14 +118,17 @@ def decrypt(value: str, context: str) -> str:
     from cryptography.exceptions import InvalidTag
 
     wanted, _, body = value[len(PREFIX) :].partition("$")
-    blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    try:
+        blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        blob = b""
     nonce, sealed = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
     for raw_key in _keys():
         if key_id(raw_key) != wanted:
             continue
         try:
             return aesgcm(raw_key).decrypt(nonce, sealed, context.encode()).decode()
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # tampered, truncated or corrupt
             break
     raise ImproperlyConfigured(
         f"A stored OTP secret was encrypted with key {wanted}, which is not (or no longer) "

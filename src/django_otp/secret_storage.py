@@ -61,7 +61,11 @@ class SecretKeyMixin(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and not {"key", "encrypted_key"} & set(update_fields):
+        pair = {"key", "encrypted_key"}
+        if (update_fields is not None and not pair & set(update_fields)) or (
+            pair & self.get_deferred_fields()
+        ):
+            # Not writing the key (Django leaves deferred fields out of a save by itself).
             super().save(*args, **kwargs)
             return
         plain = self.key  # type: ignore[attr-defined]
@@ -72,9 +76,17 @@ class SecretKeyMixin(models.Model):
             self.encrypted_key = None
             stored = plain
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "key", "encrypted_key"}
+            kwargs["update_fields"] = {*update_fields, *pair}
         with column_value(self, "key", stored):
             super().save(*args, **kwargs)
+
+    def refresh_from_db(  # type: ignore[override]
+        self, using: str | None = None, fields: Any = None, **kwargs: Any
+    ) -> None:
+        """Reload ``key`` and ``encrypted_key`` together: one is meaningless without the other."""
+        if fields is not None and {"key", "encrypted_key"} & set(fields):
+            fields = {*fields, "key", "encrypted_key"}
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
 
     @classmethod
     def _key_context(cls) -> str:
@@ -82,10 +94,19 @@ class SecretKeyMixin(models.Model):
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        """Decrypt the key as the row is loaded.
+
+        A non-empty ``key`` column wins: it was written in plain text after the ciphertext
+        (by ``QuerySet.update()``, say). When only one of the two columns was loaded, both
+        are left deferred, so that the first use of ``key`` loads them as a pair.
+        """
         instance = super().from_db(db, field_names, values, **kwargs)
-        stored = instance.__dict__.get("encrypted_key")
-        if stored:
-            instance.key = crypto.decrypt(stored, cls._key_context())  # type: ignore[attr-defined]
+        loaded = instance.__dict__
+        if ("key" in loaded) != ("encrypted_key" in loaded):
+            loaded.pop("key", None)
+            loaded.pop("encrypted_key", None)
+        elif loaded.get("encrypted_key") and not loaded.get("key"):
+            loaded["key"] = crypto.decrypt(loaded["encrypted_key"], cls._key_context())
         return instance
 
     @property
