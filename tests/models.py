@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.crypto import constant_time_compare
@@ -14,6 +14,7 @@ from django_otp.models import (
     ThrottlingMixin,
     TimestampMixin,
 )
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.verification import TokenMatch
 
 
@@ -81,3 +82,15 @@ class InheritingSideChannelDevice(ThrottlingMixin, SideChannelDevice):
 
     def get_throttle_factor(self) -> int:
         return 1
+
+
+class TextMessageDevice(EmailDevice):
+    """A proxy that delivers elsewhere than by email, as ``send_mail`` overrides may."""
+
+    sent: ClassVar[list[str]] = []
+
+    class Meta:
+        proxy = True
+
+    def send_mail(self, body: str, **kwargs: Any) -> None:
+        self.sent.append(body)

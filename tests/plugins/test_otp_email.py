@@ -21,6 +21,7 @@ from django_otp.plugins.otp_email.conf import settings as email_settings
 from django_otp.plugins.otp_email.models import EmailDevice, default_key, key_validator
 from django_otp.test_utils import CooldownTestMixin, ThrottlingTestMixin, TimestampTestMixin
 from django_otp.test_utils import TestCase as OTPTestCase
+from tests.models import TextMessageDevice
 from tests.plugins.test_otp_static import (
     assert_legacy_schema_is_current,
     legacy_database,
@@ -168,6 +169,24 @@ class ChallengeTests(EmailDeviceTestCase):
         device = EmailDevice(user=user, name="default")
         assert device.generate_challenge() == NO_ADDRESS_MESSAGE
         assert device.pk is None
+
+    def test_a_send_mail_override_needs_no_address(self):
+        user = get_user_model().objects.create_user("bob", password="password")
+        device = TextMessageDevice.objects.create(user=user, name="sms")
+        TextMessageDevice.sent.clear()
+        assert device.generate_challenge() == "sent by email"
+        assert TextMessageDevice.sent == [f"{device.token}\n"]
+        assert mail.outbox == []
+
+    def test_a_failed_delivery_ends_the_cooldown(self):
+        with (
+            mock.patch.object(EmailDevice, "send_mail", side_effect=OSError("no mail server")),
+            pytest.raises(OSError),
+        ):
+            self.device.generate_challenge()
+        self.device.refresh_from_db()
+        assert self.device.generate_is_allowed() == (True, None)
+        assert self.device.generate_challenge() == "sent by email"
 
     def test_interactive(self):
         assert self.device.is_interactive() is True

@@ -69,11 +69,16 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
         ``extra_context`` is added to the context of the body templates. An unsaved device is
         saved first.
         """
-        if not self._recipient():
+        # A subclass that overrides send_mail may deliver elsewhere than to an address.
+        if type(self).send_mail is EmailDevice.send_mail and not self._recipient():
             return gettext("No email address is available to send a token to.")
         refusal = self._claim_generation()
         if refusal is None:
-            self._deliver_token(extra_context)
+            try:
+                self._deliver_token(extra_context)
+            except Exception:
+                self.cooldown_reset()  # nothing was sent: let the user ask again at once
+                raise
             return gettext("sent by email")
         if refusal.get("reason") == GenerateNotAllowed.COOLDOWN_DURATION_PENDING:
             return gettext(
