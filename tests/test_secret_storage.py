@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 from freezegun import freeze_time
 
@@ -159,3 +160,35 @@ class DeferredKeyTests(TestCase):
         TOTPDevice.objects.filter(pk=self.device.pk).update(encrypted_key="aesgcm1$0000$!!")
         with pytest.raises(ImproperlyConfigured, match="OTP_KEY_ENCRYPTION_KEYS"):
             TOTPDevice.objects.get(pk=self.device.pk)
+
+
+@override_settings(OTP_KEY_ENCRYPTION_KEYS=[KEY_A])
+class WritePathTests(TestCase):
+    """Every way of writing a device protects the key; code always sees the plain value."""
+
+    def setUp(self):
+        self.user = get_user_model().objects.create_user("alice")
+
+    def test_post_save_receivers_see_the_plain_key(self):
+        seen = []
+
+        def receiver(sender, instance, **kwargs):
+            seen.append(instance.key)
+
+        post_save.connect(receiver, sender=TOTPDevice)
+        self.addCleanup(post_save.disconnect, receiver, sender=TOTPDevice)
+        TOTPDevice.objects.create(user=self.user, name="t", key=RFC_HEX)
+        assert seen == [RFC_HEX]
+
+    def test_bulk_create_encrypts(self):
+        TOTPDevice.objects.bulk_create([TOTPDevice(user=self.user, name="t", key=RFC_HEX)])
+        ((column, ciphertext),) = raw_key_columns(TOTPDevice).values()
+        assert column == ""
+        assert ciphertext.startswith("aesgcm1$")
+        assert TOTPDevice.objects.get().key == RFC_HEX
+
+    def test_update_fields_with_the_key_writes_both_columns(self):
+        device = TOTPDevice.objects.create(user=self.user, name="t", key=RFC_HEX)
+        device.key = "00" * 20
+        device.save(update_fields=["key"])
+        assert TOTPDevice.objects.get().key == "00" * 20

@@ -1,6 +1,7 @@
 """How secrets are stored: device keys encrypted, backup codes hashed, when enabled.
 
-:class:`SecretKeyMixin` stores a device's hex ``key`` encrypted when keys are configured.
+:class:`SecretKeyMixin` stores a device's hex ``key`` encrypted when keys are configured
+(the device declares ``key`` as a :class:`SecretKeyField`).
 
 The ``key`` attribute always holds the plain hex value in memory, so ``device.key``,
 ``bin_key`` and ``config_url`` work as before. In the database, with
@@ -13,8 +14,6 @@ save or by ``manage.py otp_protect_secrets``.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.db import models, transaction
@@ -22,18 +21,34 @@ from django.db import models, transaction
 from django_otp import crypto
 
 
-@contextmanager
-def column_value(instance: models.Model, attname: str, value: Any) -> Iterator[None]:
-    """Let ``instance`` be written with ``value`` in ``attname``'s column, then restore it.
+class CharFieldInMigrations(models.CharField):
+    """A ``CharField`` that migrations record as a plain ``CharField``.
 
-    Used so that the database receives a blank column while code keeps the plain value.
+    The fields below only change what is written to the column; recording them as plain
+    ``CharField`` keeps the migration state of django-otp, so nothing is generated.
     """
-    plain = getattr(instance, attname)
-    setattr(instance, attname, value)
-    try:
-        yield
-    finally:
-        setattr(instance, attname, plain)
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class SecretKeyField(CharFieldInMigrations):
+    """A device's hex key: the attribute is plain, the column empty while keys encrypt it."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = super().pre_save(model_instance, add)
+        return "" if crypto.enabled() else value
+
+
+class KeyCiphertextField(CharFieldInMigrations):
+    """The ciphertext of the device's ``key``, recomputed whenever the key is written."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        instance: Any = model_instance
+        value = crypto.encrypt(instance.key, instance._key_context()) if crypto.enabled() else None
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class SecretKeyMixin(models.Model):
@@ -47,7 +62,7 @@ class SecretKeyMixin(models.Model):
     USABLE_DIGITS = range(6, 11)
 
     # Nullable, so that rows inserted by code that predates this column still work.
-    encrypted_key = models.CharField(
+    encrypted_key = KeyCiphertextField(
         max_length=255,
         blank=True,
         null=True,
@@ -60,25 +75,12 @@ class SecretKeyMixin(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Write ``key`` and ``encrypted_key`` together when either is among ``update_fields``."""
         update_fields = kwargs.get("update_fields")
         pair = {"key", "encrypted_key"}
-        if (update_fields is not None and not pair & set(update_fields)) or (
-            pair & self.get_deferred_fields()
-        ):
-            # Not writing the key (Django leaves deferred fields out of a save by itself).
-            super().save(*args, **kwargs)
-            return
-        plain = self.key  # type: ignore[attr-defined]
-        if crypto.enabled():
-            self.encrypted_key = crypto.encrypt(plain, self._key_context())
-            stored = ""
-        else:
-            self.encrypted_key = None
-            stored = plain
-        if update_fields is not None:
+        if update_fields is not None and pair & set(update_fields):
             kwargs["update_fields"] = {*update_fields, *pair}
-        with column_value(self, "key", stored):
-            super().save(*args, **kwargs)
+        super().save(*args, **kwargs)
 
     def refresh_from_db(  # type: ignore[override]
         self, using: str | None = None, fields: Any = None, **kwargs: Any

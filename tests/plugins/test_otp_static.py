@@ -423,6 +423,12 @@ class HashedTokenTests(StaticDeviceTestCase):
             self.device.throttle_reset()
         assert self.device.token_set.count() == 0
 
+    def test_bulk_create_hashes(self):
+        StaticToken.objects.bulk_create([StaticToken(device=self.device, token="bulk2345")])
+        assert ("", None) not in self.raw_rows()
+        assert all(token == "" for token, _ in self.raw_rows())
+        assert self.device.verify_token("bulk2345") is True
+
     def test_created_instance_keeps_the_code_in_memory(self):
         token = self.device.token_set.create(token="zzzz2222")
         assert token.token == "zzzz2222"

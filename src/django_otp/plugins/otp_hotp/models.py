@@ -16,7 +16,7 @@ from django.db.models import Q
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import hotp_match
 from django_otp.provisioning import otpauth_url, setting_str
-from django_otp.secret_storage import SecretKeyMixin
+from django_otp.secret_storage import SecretKeyField, SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
 from django_otp.verification import TokenMatch
 
@@ -37,7 +37,7 @@ def key_validator(value: Any) -> None:
 class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     """A device that accepts each HOTP counter value once, tolerating a few skipped ones."""
 
-    key = models.CharField(
+    key = SecretKeyField(
         max_length=80,
         validators=[key_validator],
         default=default_key,

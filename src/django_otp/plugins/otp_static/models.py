@@ -14,7 +14,7 @@ from django.utils.crypto import constant_time_compare, get_random_string
 from django_otp import token_hashing, tokens
 from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
-from django_otp.secret_storage import column_value
+from django_otp.secret_storage import CharFieldInMigrations
 from django_otp.verification import TokenMatch
 
 #: Readable alphabet of new backup codes: digits and lower-case letters without i, l, o, u.
@@ -73,13 +73,42 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         return claim
 
 
+class BackupCodeField(CharFieldInMigrations):
+    """A backup code: the attribute is plain, the column empty when the code is hashed.
+
+    So the instance that was saved keeps its code in memory, to be shown once.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = super().pre_save(model_instance, add)
+        return "" if value and app_settings.OTP_STATIC_HASH_TOKENS else value
+
+
+class BackupCodeHashField(CharFieldInMigrations):
+    """The keyed hash of a code written while ``OTP_STATIC_HASH_TOKENS`` is on.
+
+    A row holds either a plain code or a hash: writing a plain code drops the hash, and a
+    row whose code is not in memory (a hashed row as loaded) keeps its hash.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        code = model_instance.token  # type: ignore[attr-defined]
+        value = getattr(model_instance, self.attname)
+        if code:
+            hashing = app_settings.OTP_STATIC_HASH_TOKENS
+            canonical = tokens.normalize_static(code) or code.lower()
+            value = token_hashing.hash_token(canonical) if hashing else None
+            setattr(model_instance, self.attname, value)
+        return value
+
+
 class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the code out of logs)
     """One backup code of a :class:`StaticDevice`."""
 
     device = models.ForeignKey(StaticDevice, related_name="token_set", on_delete=models.CASCADE)
-    token = models.CharField(max_length=16, db_index=True)
+    token = BackupCodeField(max_length=16, db_index=True)
     # Nullable, so that rows inserted by code that predates this column still work.
-    token_hash = models.CharField(
+    token_hash = BackupCodeHashField(
         max_length=128,
         blank=True,
         null=True,
@@ -89,25 +118,11 @@ class StaticToken(models.Model):  # noqa: DJ008 (the default __str__ keeps the c
     )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Store a hash instead of the code when ``OTP_STATIC_HASH_TOKENS`` is on.
-
-        The instance keeps the plain code in memory, so it can be shown once after creation.
-        A row holds either a plain code or a hash: writing a new plain code drops the hash.
-        """
+        """Write ``token`` and ``token_hash`` together when ``token`` is among ``update_fields``."""
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "token" in update_fields:
             kwargs["update_fields"] = {*update_fields, "token_hash"}
-        if not self.token:
-            super().save(*args, **kwargs)
-        elif not app_settings.OTP_STATIC_HASH_TOKENS:
-            self.token_hash = None
-            super().save(*args, **kwargs)
-        else:
-            self.token_hash = token_hashing.hash_token(
-                tokens.normalize_static(self.token) or self.token.lower()
-            )
-            with column_value(self, "token", ""):
-                super().save(*args, **kwargs)
+        super().save(*args, **kwargs)
 
     @staticmethod
     def random_token() -> str:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.provisioning import otpauth_url, setting_str
-from django_otp.secret_storage import SecretKeyMixin
+from django_otp.secret_storage import SecretKeyField, SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
 from django_otp.verification import TokenMatch
 
@@ -48,7 +48,7 @@ def drift_is_learnable(drift: int, stored_drift: int, tolerance: int) -> bool:
 class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     """A device that accepts the TOTP token of each time step once, within a clock tolerance."""
 
-    key = models.CharField(
+    key = SecretKeyField(
         max_length=80,
         validators=[key_validator],
         default=default_key,
