@@ -84,3 +84,19 @@ class TransactionTestCaseTest(test_utils.TransactionTestCase):
     def test_create_user(self) -> None:
         user = self.create_user("dave", "dave-password")
         self.assertEqual(get_user_model().objects.get(pk=user.pk).username, "dave")
+
+
+def test_django_otp_tests_reexports_the_helpers_and_holds_no_tests() -> None:
+    import inspect
+
+    import django_otp.test_utils
+    import django_otp.tests
+
+    for name in django_otp.tests.__all__:
+        assert getattr(django_otp.tests, name) is getattr(django_otp.test_utils, name)
+    own = [
+        name
+        for name, value in vars(django_otp.tests).items()
+        if inspect.isclass(value) and value.__module__ == "django_otp.tests"
+    ]
+    assert own == []
