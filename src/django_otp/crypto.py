@@ -85,11 +85,6 @@ def enabled() -> bool:
     return bool(app_settings.OTP_KEY_ENCRYPTION_KEYS)
 
 
-def is_ciphertext(value: str) -> bool:
-    """True if ``value`` was produced by :func:`encrypt`."""
-    return value.startswith(PREFIX)
-
-
 def current_key_id() -> str | None:
     """The id of the key that encrypts now, or ``None`` when encryption is off."""
     keys = _keys()

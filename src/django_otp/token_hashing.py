@@ -16,11 +16,6 @@ PREFIX = "hmac256$"
 _KEY_SALT = "django_otp.token_hashing"
 
 
-def is_hashed(stored: str) -> bool:
-    """True if ``stored`` is a hash rather than a plain code."""
-    return stored.startswith(PREFIX)
-
-
 def _digest(salt: str, token: str, secret: str | bytes) -> str:
     return salted_hmac(_KEY_SALT, f"{salt}${token}", secret=secret, algorithm="sha256").hexdigest()
 
