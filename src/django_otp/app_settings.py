@@ -105,26 +105,33 @@ OWNED_PREFIXES = ("OTP_HOTP_", "OTP_TOTP_", "OTP_STATIC_", "OTP_EMAIL_")
 _DEFAULTS = {spec.name: spec.default for spec in SETTINGS}
 
 
+def setting(name: str) -> Any:
+    """The value of the setting ``name``, or its default from :data:`SETTINGS`."""
+    return getattr(settings, name, _DEFAULTS[name])
+
+
+def defaults(prefix: str) -> dict[str, Any]:
+    """The defaults of the settings whose names start with ``prefix``."""
+    return {name: value for name, value in _DEFAULTS.items() if name.startswith(prefix)}
+
+
 class AppSettings:
     """The settings django-otp-ng adds, each a property with its default."""
-
-    def _get(self, name: str) -> Any:
-        return getattr(settings, name, _DEFAULTS[name])
 
     @property
     def OTP_LOCKOUT_FAILURES(self) -> int:
         """Consecutive failures after which ``device_locked`` is sent (0 never sends it)."""
-        return int(self._get("OTP_LOCKOUT_FAILURES"))
+        return int(setting("OTP_LOCKOUT_FAILURES"))
 
     @property
     def OTP_KEY_ENCRYPTION_KEYS(self) -> list[str]:
         """Keys that encrypt OTP secrets at rest: the first encrypts, all decrypt."""
-        return list(self._get("OTP_KEY_ENCRYPTION_KEYS") or ())
+        return list(setting("OTP_KEY_ENCRYPTION_KEYS") or ())
 
     @property
     def OTP_STATIC_HASH_TOKENS(self) -> bool:
         """Store new backup codes as keyed hashes instead of plain text."""
-        return bool(self._get("OTP_STATIC_HASH_TOKENS"))
+        return bool(setting("OTP_STATIC_HASH_TOKENS"))
 
 
 app_settings = AppSettings()

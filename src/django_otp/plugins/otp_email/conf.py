@@ -6,21 +6,13 @@ from typing import Any, ClassVar
 
 import django.conf
 
+from django_otp.app_settings import defaults
+
 
 class OTPEmailSettings:
     """Attribute access to Django settings, with defaults for the ``OTP_EMAIL_*`` names."""
 
-    defaults: ClassVar[dict[str, Any]] = {
-        "OTP_EMAIL_SENDER": None,
-        "OTP_EMAIL_SUBJECT": "OTP token",
-        "OTP_EMAIL_BODY_TEMPLATE": None,
-        "OTP_EMAIL_BODY_TEMPLATE_PATH": "otp/email/token.txt",
-        "OTP_EMAIL_BODY_HTML_TEMPLATE": None,
-        "OTP_EMAIL_BODY_HTML_TEMPLATE_PATH": None,
-        "OTP_EMAIL_TOKEN_VALIDITY": 300,
-        "OTP_EMAIL_THROTTLE_FACTOR": 1,
-        "OTP_EMAIL_COOLDOWN_DURATION": 60,
-    }
+    defaults: ClassVar[dict[str, Any]] = defaults("OTP_EMAIL_")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from django_otp.app_settings import setting
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import hotp_match
 from django_otp.provisioning import otpauth_url, setting_str
@@ -58,7 +58,7 @@ class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_HOTP_THROTTLE_FACTOR`` (default 1), read now."""
-        return getattr(settings, "OTP_HOTP_THROTTLE_FACTOR", 1)
+        return setting("OTP_HOTP_THROTTLE_FACTOR")
 
     def find_token_match(self, token: str) -> TokenMatch | None:
         """Find the first of counters ``counter .. counter + tolerance`` that gives ``token``.
@@ -77,7 +77,7 @@ class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     @property
     def config_url(self) -> str:
         """The ``otpauth://hotp/...`` URL that provisions an authenticator app."""
-        issuer = setting_str(getattr(settings, "OTP_HOTP_ISSUER", None), self)
+        issuer = setting_str(setting("OTP_HOTP_ISSUER"), self)
         return otpauth_url(
             "hotp",
             self.user.get_username(),

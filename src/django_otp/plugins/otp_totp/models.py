@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from django_otp.app_settings import setting
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.provisioning import otpauth_url, setting_str
@@ -83,7 +84,7 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_TOTP_THROTTLE_FACTOR`` (default 1), read now."""
-        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+        return setting("OTP_TOTP_THROTTLE_FACTOR")
 
     def find_token_match(self, token: str) -> TokenMatch | None:
         """Find the step within ``tolerance`` of now (plus drift) whose token is ``token``.
@@ -103,7 +104,7 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         matched_t = totp.t()
         changes: dict[str, Any] = {"last_t": matched_t}
         if (
-            getattr(settings, "OTP_TOTP_SYNC", True)
+            setting("OTP_TOTP_SYNC")
             and totp.drift != self.drift
             and drift_is_learnable(totp.drift, self.drift, self.tolerance)
         ):
