@@ -54,13 +54,23 @@ user_logged_in.connect(_handle_auth_login)
 
 def verify_token(user: Any, device_id: str, token: Any) -> Device | None:
     """Verify ``token`` against the user's confirmed device ``device_id``; return it on success."""
+    with transaction.atomic():
+        device = device_to_verify(user, device_id)
+        return device if device is not None and device.verify_token(token) else None
+
+
+def device_to_verify(user: Any, device_id: Any) -> Device | None:
+    """Load ``user``'s confirmed device ``device_id``, locked for verifying; else ``None``.
+
+    Call it inside a transaction; an unknown, malformed, foreign or unconfirmed id gives
+    ``None``.
+    """
     from django_otp.models import Device
 
-    with transaction.atomic():
-        device = Device.from_persistent_id(device_id, for_verify=True)
-        if device is None or device.user_id != user.pk or not device.confirmed:
-            return None
-        return device if device.verify_token(token) else None
+    device = Device.from_persistent_id(device_id, for_verify=True)
+    if device is None or device.user_id != user.pk or not device.confirmed:
+        return None
+    return device
 
 
 def match_token(user: Any, token: Any) -> Device | None:

@@ -20,7 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from django_otp import devices_for_user, signals
+from django_otp import device_to_verify, devices_for_user, signals
 from django_otp.models import Device, VerifyNotAllowed
 from django_otp.signals import send_after_commit
 
@@ -102,12 +102,7 @@ class OTPAuthenticationFormMixin:
     def _chosen_device(self, user: Any) -> Device | None:
         """The selected device, locked for update; ``None`` unless it is confirmed and ours."""
         device_id = self.cleaned_data.get("otp_device")
-        if not device_id:
-            return None
-        device = Device.from_persistent_id(device_id, for_verify=True)
-        if device is None or device.user_id != user.pk or not device.confirmed:
-            return None
-        return device
+        return device_to_verify(user, device_id) if device_id else None
 
     def _handle_challenge(self, device: Device | None) -> None:
         """Generate a challenge on ``device``; always raises, with the outcome as message."""
