@@ -40,6 +40,15 @@ class DeviceAdmin(admin.ModelAdmin):
         """The devices with their users, loaded in the same query."""
         return super().get_queryset(request).select_related("user")
 
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        """Pick the user with a search box where this admin site can search users.
+
+        Otherwise (no searchable user admin on the site) the ``raw_id_fields`` widget that
+        django-otp used is kept.
+        """
+        user_admin = self.admin_site._registry.get(get_user_model())
+        return ["user"] if user_admin is not None and user_admin.search_fields else []
+
 
 class SecretKeyDeviceAdmin(DeviceAdmin):
     """An OATH device admin with a configuration page and a QR code that provisions an app.

@@ -533,6 +533,18 @@ class AdminTests(TOTPTestCase):
         self.assertContains(response, "bobs-phone")
         self.assertNotContains(response, "phone (alice)")
 
+    def test_user_is_picked_with_autocomplete_where_users_are_searchable(self):
+        response = self.client.get(self.url("change", self.device.pk))
+        widget = response.context["adminform"].form.fields["user"].widget
+        assert type(widget).__name__ == "AutocompleteSelect"
+        self.assertContains(response, "admin-autocomplete")
+
+    def test_user_is_a_raw_id_where_the_site_cannot_search_users(self):
+        url = reverse("otheradmin:otp_totp_totpdevice_change", args=[self.device.pk])
+        response = self.client.get(url)
+        widget = response.context["adminform"].form.fields["user"].widget
+        assert type(widget).__name__ == "ForeignKeyRawIdWidget"
+
     def test_change_form_fieldsets(self):
         response = self.client.get(self.url("change", self.device.pk))
         assert response.status_code == 200
