@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import router, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -39,6 +39,8 @@ __all__ = [
     "Attempt",
     "TokenMatch",
     "current_request",
+    "device_row",
+    "unchanged",
     "verify",
     "verify_any",
 ]
@@ -65,12 +67,31 @@ class _Lost(Exception):
     """A parallel request consumed the token first."""
 
 
+def _counts_failures(device: Device) -> bool:
+    """Whether the device has the throttling fields (it mixes in ``ThrottlingMixin``)."""
+    return hasattr(device, "throttling_failure_count")
+
+
 def _throttles(device: Device) -> bool:
-    return hasattr(device, "throttle_delay") and bool(device.throttling_enabled)  # type: ignore[attr-defined]
+    return _counts_failures(device) and bool(device.throttling_enabled)  # type: ignore[attr-defined]
 
 
-def _db(device: Device) -> str:
-    return device._state.db or router.db_for_write(type(device), instance=device)
+def device_row(device: Device) -> QuerySet:
+    """A queryset of exactly the device's own row, on the database it came from."""
+    db = device._state.db or router.db_for_write(type(device), instance=device)
+    return type(device)._base_manager.using(db).filter(pk=device.pk)
+
+
+def unchanged(**seen: Any) -> Q:
+    """The condition that each named column still holds the value seen (``None`` as NULL).
+
+    A write filtered on it takes effect only if no parallel request changed those columns
+    since they were read; its row count says which request won.
+    """
+    condition = Q()
+    for name, value in seen.items():
+        condition &= Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+    return condition
 
 
 class Attempt:
@@ -81,15 +102,13 @@ class Attempt:
         self.token = token
         self.throttle = throttle
         self.now = timezone.now()
-        self.db = _db(device)
+        self.rows = device_row(device)
+        self.db = self.rows.db
         self.normalized: str | None = None
         self.match: TokenMatch | None = None
         self.refused: dict[str, Any] | None = None
         #: Set when the token matched but a parallel attempt consumed it first.
         self.lost_match = False
-
-    def _rows(self) -> Any:
-        return type(self.device)._base_manager.using(self.db).filter(pk=self.device.pk)
 
     def _seen(self) -> Q:
         """The condition that the row still holds the throttling state this attempt judged.
@@ -100,15 +119,9 @@ class Attempt:
         if not (self.throttle and _throttles(self.device)):
             return Q()
         device: Any = self.device
-        stamp = device.throttling_failure_timestamp
-        if stamp is None:
-            return Q(
-                throttling_failure_count=device.throttling_failure_count,
-                throttling_failure_timestamp__isnull=True,
-            )
-        return Q(
+        return unchanged(
             throttling_failure_count=device.throttling_failure_count,
-            throttling_failure_timestamp=stamp,
+            throttling_failure_timestamp=device.throttling_failure_timestamp,
         )
 
     def admitted(self) -> bool:
@@ -137,7 +150,7 @@ class Attempt:
             return False
         device = self.device
         changes = {**match.changes, **device.verification_success_changes(self.now)}
-        rows = self._rows().filter(self._seen() & match.condition)
+        rows = self.rows.filter(self._seen() & match.condition)
 
         def apply() -> bool:
             return (rows.update(**changes) if changes else int(rows.exists())) == 1
@@ -160,13 +173,11 @@ class Attempt:
     def record_failure(self) -> bool:
         """Count the failure with one write; ``False`` if a parallel attempt changed the row."""
         device: Any = self.device
-        if self.throttle and hasattr(device, "throttling_failure_count"):
+        if self.throttle and _counts_failures(device):
             if _throttles(device):
                 count = device.throttling_failure_count + 1
-                updated = (
-                    self._rows()
-                    .filter(self._seen())
-                    .update(throttling_failure_count=count, throttling_failure_timestamp=self.now)
+                updated = self.rows.filter(self._seen()).update(
+                    throttling_failure_count=count, throttling_failure_timestamp=self.now
                 )
                 if not updated:
                     return False
@@ -174,7 +185,7 @@ class Attempt:
                 # Parallel failures all count; each reads back its own total while the row
                 # (on SQLite, the database) is still locked by its write.
                 with transaction.atomic(using=self.db):
-                    rows = self._rows()
+                    rows = self.rows
                     rows.update(
                         throttling_failure_count=F("throttling_failure_count") + 1,
                         throttling_failure_timestamp=self.now,

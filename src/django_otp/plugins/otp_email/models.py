@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core import mail
 from django.db import models
-from django.db.models import Q
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django_otp.models import (
 )
 from django_otp.plugins.otp_email.conf import settings
 from django_otp.util import hex_validator, random_hex
+from django_otp.verification import device_row, unchanged
 
 #: How often a cooldown claim is retried when a parallel request changed the row first.
 _CLAIM_ATTEMPTS = 3
@@ -112,19 +112,14 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
         """
         if self._state.adding:
             self.save()
-        rows = type(self)._base_manager.using(self._state.db).filter(pk=self.pk)
+        rows = device_row(self)
         for _ in range(_CLAIM_ATTEMPTS):
             allowed, data = self.generate_is_allowed()
             if not allowed:
                 return data or {}
-            seen = self.last_generated_timestamp
-            unchanged = (
-                Q(last_generated_timestamp__isnull=True)
-                if seen is None
-                else Q(last_generated_timestamp=seen)
-            )
+            seen = unchanged(last_generated_timestamp=self.last_generated_timestamp)
             now = timezone.now()
-            if rows.filter(unchanged).update(last_generated_timestamp=now):
+            if rows.filter(seen).update(last_generated_timestamp=now):
                 self.last_generated_timestamp = now
                 return None
             self.refresh_from_db(fields=["last_generated_timestamp"])
