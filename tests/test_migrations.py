@@ -12,7 +12,6 @@ import io
 import itertools
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +26,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_email import models as email_models
 from django_otp.plugins.otp_hotp import models as hotp_models
 from django_otp.plugins.otp_totp import models as totp_models
+from tests.upstream import UPSTREAM
 
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared/spec/upstream"
 POSTGRES_SCHEMA = UPSTREAM / "django-otp-1.7.5-schema-postgres.sql"
 
 #: Spec sections 13.7, 14.7, 15.6 and 16.5: each plugin's migrations, in order.

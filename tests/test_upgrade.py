@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from django.db.migrations.loader import MigrationLoader
 
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared/spec/upstream"
-UPSTREAM_DB = UPSTREAM / "django-otp-1.7.5.sqlite3"
-UPSTREAM_MIGRATIONS = UPSTREAM / "django-otp-1.7.5-migrations.txt"
+from tests.upstream import UPSTREAM_DB, UPSTREAM_MIGRATIONS
+
 SCRIPT = Path(__file__).resolve().with_name("upgrade_script.py")
 
 #: Outside CI the spec folder next to the checkout may be absent; CI always has it.

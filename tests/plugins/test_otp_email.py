@@ -24,9 +24,8 @@ from django_otp.test_utils import TestCase as OTPTestCase
 from tests.models import TextMessageDevice
 from tests.plugins.test_otp_static import (
     assert_legacy_schema_is_current,
-    legacy_database,
-    skip_without_legacy_database,
 )
+from tests.upstream import legacy_database, skip_without_upstream_db
 
 COOLDOWN_MESSAGE = (
     "Token generation cooldown period has not expired yet. Next generation allowed {}."
@@ -353,7 +352,7 @@ class DevicesForUserTests(EmailDeviceTestCase):
 
 
 class LegacyDatabaseTests(TestCase):
-    @skip_without_legacy_database
+    @skip_without_upstream_db
     def test_database_made_by_django_otp(self):
         with legacy_database() as legacy:
             assert_legacy_schema_is_current(legacy, "otp_email", [EmailDevice])

@@ -1,18 +1,12 @@
 """Tests of the otp_hotp plugin: the model, its verification, provisioning, admin, migrations."""
 
 import datetime
-import shutil
 import sys
-import tempfile
-import unittest
-from pathlib import Path
 from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connections
-from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -23,6 +17,7 @@ import django_otp
 from django_otp.models import VerifyNotAllowed
 from django_otp.oath import hotp
 from django_otp.plugins.otp_hotp.models import HOTPDevice, default_key, key_validator
+from tests.upstream import legacy_database, skip_without_upstream_db
 
 RFC_KEY = b"12345678901234567890"
 RFC_HEX_KEY = RFC_KEY.hex()
@@ -31,9 +26,6 @@ RFC_CODES = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399
 #: A counter whose 6-digit code has a leading zero ("026920").
 LEADING_ZERO_COUNTER, LEADING_ZERO_CODE = 30, "026920"
 #: The database made by django-otp 1.7.5, in the spec folder next to the checkout.
-LEGACY_DATABASE = (
-    Path(__file__).resolve().parents[3] / "shared/spec/upstream/django-otp-1.7.5.sqlite3"
-)
 
 
 class HOTPTestCase(TestCase):
@@ -524,43 +516,27 @@ class MigrationTests(TestCase):
     def test_models_and_migrations_agree(self):
         call_command("makemigrations", "otp_hotp", check=True, dry_run=True, verbosity=0)
 
-    @unittest.skipUnless(LEGACY_DATABASE.exists(), "the spec's django-otp 1.7.5 database is absent")
+    @skip_without_upstream_db
     def test_database_made_by_django_otp_is_already_migrated(self):
-        with tempfile.TemporaryDirectory() as directory:
-            legacy = DatabaseWrapper(
-                {
-                    **connections["default"].settings_dict,
-                    "ENGINE": "django.db.backends.sqlite3",
-                    "NAME": shutil.copy(LEGACY_DATABASE, directory),
-                    "OPTIONS": {},
-                },
-                alias="legacy",
-            )
-            connections["legacy"] = legacy
-            try:
-                executor = MigrationExecutor(legacy)
-                applied = {
-                    name for app, name in executor.loader.applied_migrations if app == "otp_hotp"
+        with legacy_database() as legacy:
+            executor = MigrationExecutor(legacy)
+            applied = {
+                name for app, name in executor.loader.applied_migrations if app == "otp_hotp"
+            }
+            assert applied == {"0001_initial", "0002_auto_20190420_0723", "0003_add_timestamps"}
+            assert executor.migration_plan([("otp_hotp", "0003_add_timestamps")]) == []
+            leaf = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "otp_hotp"]
+            executor.migrate(leaf)
+            with legacy.cursor() as cursor:
+                columns = {
+                    column.name
+                    for column in legacy.introspection.get_table_description(
+                        cursor, "otp_hotp_hotpdevice"
+                    )
                 }
-                assert applied == {"0001_initial", "0002_auto_20190420_0723", "0003_add_timestamps"}
-                assert executor.migration_plan([("otp_hotp", "0003_add_timestamps")]) == []
-                leaf = [
-                    node for node in executor.loader.graph.leaf_nodes() if node[0] == "otp_hotp"
-                ]
-                executor.migrate(leaf)
-                with legacy.cursor() as cursor:
-                    columns = {
-                        column.name
-                        for column in legacy.introspection.get_table_description(
-                            cursor, "otp_hotp_hotpdevice"
-                        )
-                    }
-                    cursor.execute("SELECT * FROM otp_hotp_hotpdevice")
-                    names = [column[0] for column in cursor.description]
-                    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            finally:
-                legacy.close()
-                del connections["legacy"]
+                cursor.execute("SELECT * FROM otp_hotp_hotpdevice")
+                names = [column[0] for column in cursor.description]
+                rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         assert columns == {field.column for field in HOTPDevice._meta.concrete_fields}
         assert len(rows) == 1
         row = rows[0]

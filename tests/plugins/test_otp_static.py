@@ -1,20 +1,14 @@
 """Tests of the otp_static plugin: backup codes, their verification, lib and admin."""
 
-import contextlib
 import datetime
 import math
 import re
-import shutil
-import tempfile
-import unittest
 from io import StringIO
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection, connections
-from django.db.backends.sqlite3.base import DatabaseWrapper
+from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -30,38 +24,7 @@ from django_otp.plugins.otp_static.lib import add_static_token, replace_backup_c
 from django_otp.plugins.otp_static.models import CODE_ALPHABET, StaticDevice, StaticToken
 from django_otp.test_utils import TestCase as OTPTestCase
 from django_otp.test_utils import ThrottlingTestMixin, TimestampTestMixin
-
-#: The database that django-otp 1.7.5 made (see the spec's upstream/README.md).
-LEGACY_DATABASE = (
-    Path(__file__).resolve().parents[3] / "shared/spec/upstream/django-otp-1.7.5.sqlite3"
-)
-skip_without_legacy_database = unittest.skipUnless(
-    LEGACY_DATABASE.exists(), "the spec's django-otp 1.7.5 database is absent"
-)
-
-
-@contextlib.contextmanager
-def legacy_database():
-    """Open a copy of the django-otp 1.7.5 database as the connection alias ``legacy``."""
-    with tempfile.TemporaryDirectory() as directory:
-        legacy = DatabaseWrapper(
-            {
-                **connections["default"].settings_dict,
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": shutil.copy(LEGACY_DATABASE, directory),
-                "OPTIONS": {},
-            },
-            alias="legacy",
-        )
-        connections["legacy"] = legacy
-        try:
-            yield legacy
-        finally:
-            legacy.close()
-            del connections["legacy"]
-
-
-UPSTREAM_MIGRATIONS = LEGACY_DATABASE.parent / "django-otp-1.7.5-migrations.txt"
+from tests.upstream import UPSTREAM_MIGRATIONS, legacy_database, skip_without_upstream_db
 
 
 def assert_legacy_schema_is_current(legacy, app_label, models):
@@ -362,7 +325,7 @@ class MigrationTests(TestCase):
     def test_models_match_migrations(self):
         call_command("makemigrations", "otp_static", "otp_email", check=True, dry_run=True)
 
-    @skip_without_legacy_database
+    @skip_without_upstream_db
     def test_database_made_by_django_otp(self):
         with legacy_database() as legacy:
             assert_legacy_schema_is_current(legacy, "otp_static", [StaticDevice, StaticToken])

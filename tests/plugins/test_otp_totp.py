@@ -1,19 +1,13 @@
 """Tests of the otp_totp plugin: the model, its verification, provisioning, admin, migrations."""
 
 import datetime
-import shutil
 import sys
-import tempfile
-import unittest
-from pathlib import Path
 from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connections
-from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -29,6 +23,7 @@ from django_otp.plugins.otp_totp.models import (
     drift_is_learnable,
     key_validator,
 )
+from tests.upstream import legacy_database, skip_without_upstream_db
 
 RFC_KEY = b"12345678901234567890"
 RFC_HEX_KEY = RFC_KEY.hex()
@@ -44,9 +39,6 @@ RFC_CODES = {
 T = 56666667
 NOW = T * 30 + 5
 #: The database made by django-otp 1.7.5, in the spec folder next to the checkout.
-LEGACY_DATABASE = (
-    Path(__file__).resolve().parents[3] / "shared/spec/upstream/django-otp-1.7.5.sqlite3"
-)
 
 
 def code(step, digits=6):
@@ -627,44 +619,30 @@ class MigrationTests(TestCase):
             "makemigrations", "otp_hotp", "otp_totp", check=True, dry_run=True, verbosity=0
         )
 
-    @unittest.skipUnless(LEGACY_DATABASE.exists(), "the spec's django-otp 1.7.5 database is absent")
+    @skip_without_upstream_db
     def test_database_made_by_django_otp_is_already_migrated(self):
-        with tempfile.TemporaryDirectory() as directory:
-            legacy = DatabaseWrapper(
-                {
-                    **connections["default"].settings_dict,
-                    "ENGINE": "django.db.backends.sqlite3",
-                    "NAME": shutil.copy(LEGACY_DATABASE, directory),
-                    "OPTIONS": {},
-                },
-                alias="legacy",
+        with legacy_database() as legacy:
+            executor = MigrationExecutor(legacy)
+            applied = {
+                name for app, name in executor.loader.applied_migrations if app == "otp_totp"
+            }
+            assert applied == {"0001_initial", "0002_auto_20190420_0723", "0003_add_timestamps"}
+            assert executor.migration_plan([("otp_totp", "0003_add_timestamps")]) == []
+            executor.migrate(
+                [node for node in executor.loader.graph.leaf_nodes() if node[0] == "otp_totp"]
             )
-            connections["legacy"] = legacy
-            try:
-                executor = MigrationExecutor(legacy)
-                applied = {
-                    name for app, name in executor.loader.applied_migrations if app == "otp_totp"
-                }
-                assert applied == {"0001_initial", "0002_auto_20190420_0723", "0003_add_timestamps"}
-                assert executor.migration_plan([("otp_totp", "0003_add_timestamps")]) == []
-                executor.migrate(
-                    [node for node in executor.loader.graph.leaf_nodes() if node[0] == "otp_totp"]
-                )
-                with legacy.cursor() as cursor:
-                    columns = {
-                        column.name
-                        for column in legacy.introspection.get_table_description(
-                            cursor, "otp_totp_totpdevice"
-                        )
-                    }
-                    cursor.execute(
-                        "SELECT name, confirmed, key, step, t0, digits, tolerance, drift, last_t"
-                        " FROM otp_totp_totpdevice ORDER BY id"
+            with legacy.cursor() as cursor:
+                columns = {
+                    column.name
+                    for column in legacy.introspection.get_table_description(
+                        cursor, "otp_totp_totpdevice"
                     )
-                    rows = cursor.fetchall()
-            finally:
-                legacy.close()
-                del connections["legacy"]
+                }
+                cursor.execute(
+                    "SELECT name, confirmed, key, step, t0, digits, tolerance, drift, last_t"
+                    " FROM otp_totp_totpdevice ORDER BY id"
+                )
+                rows = cursor.fetchall()
         assert columns == {field.column for field in TOTPDevice._meta.concrete_fields}
         assert [row[0] for row in rows] == ["phone", "authenticator"]
         user = get_user_model().objects.create_user("alice")
