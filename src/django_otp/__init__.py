@@ -1,8 +1,9 @@
 """One-time passwords and multi-factor authentication for Django (django-otp-ng).
 
 The package root holds the functions most sites call: :func:`login`, :func:`verify_token`,
-:func:`match_token`, :func:`devices_for_user`. Model modules are imported inside the
-functions, so importing this package is safe while the app registry is still loading.
+:func:`match_token`, :func:`devices_for_user`. Model modules and the flows are imported
+inside the functions, so importing this package is safe while the app registry is still
+loading. No module below the root imports it (the import contract of ``make lint``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth.signals import user_logged_in
-from django.db import connections, transaction
+from django.db import transaction
+
+from django_otp.internal.db import select_for_verify
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
     from django.http import HttpRequest
 
     from django_otp.models import Device
@@ -30,17 +32,9 @@ def login(request: HttpRequest, device: Device | None) -> None:
     The session key is cycled when the session was not already verified by this device, so
     a session id seen before verification is worthless after it.
     """
-    user = getattr(request, "user", None)
-    if user is None or device is None or device.user_id != user.pk:
-        return
-    if not device.confirmed:
-        return
-    session = getattr(request, "session", None)
-    if session is not None:
-        if session.get(DEVICE_ID_SESSION_KEY) != device.persistent_id:
-            session.cycle_key()
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    request.user.otp_device = device  # type: ignore[union-attr]
+    from django_otp.flows.verify import mark_verified
+
+    mark_verified(request, device)
 
 
 def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -50,6 +44,18 @@ def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: A
 
 
 user_logged_in.connect(_handle_auth_login)
+
+__all__ = [
+    "DEVICE_ID_SESSION_KEY",
+    "device_classes",
+    "device_to_verify",
+    "devices_for_user",
+    "login",
+    "match_token",
+    "select_for_verify",
+    "user_has_device",
+    "verify_token",
+]
 
 
 def verify_token(user: Any, device_id: str, token: Any) -> Device | None:
@@ -107,25 +113,6 @@ def user_has_device(user: Any, confirmed: bool | None = True) -> bool:
         if devices.exists():
             return True
     return False
-
-
-def select_for_verify(devices: QuerySet) -> QuerySet:
-    """Lock the devices a transaction is about to verify until it ends.
-
-    That is ``select_for_update()`` where the database has row locks. SQLite has none, and
-    a transaction there that reads first and writes later fails at once ("database is
-    locked") when another connection wrote in between; so on SQLite the transaction takes
-    the database's write lock up front instead, and parallel verifications wait their turn.
-    """
-    connection = connections[devices.db]
-    if connection.features.has_select_for_update:
-        return devices.select_for_update()
-    if connection.vendor == "sqlite" and connection.in_atomic_block:
-        table = connection.ops.quote_name(devices.model._meta.db_table)
-        pk = connection.ops.quote_name(devices.model._meta.pk.column)
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {pk} = {pk} WHERE 0 = 1")  # noqa: S608
-    return devices
 
 
 def device_classes() -> Iterator[type[Device]]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest
 
-from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.forms import OTPAuthenticationFormMixin, otp_login_fields
 from django_otp.middleware import request_is_verified
 
 
@@ -44,11 +43,7 @@ def user_model_search_fields(field_names: list[str]) -> tuple[list[str], str]:
 class OTPAdminAuthenticationForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
     """The admin login form (active staff only) with a one-time token."""
 
-    otp_device = forms.CharField(required=False, widget=forms.Select)
-    otp_token = forms.CharField(
-        required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
-    otp_challenge = forms.CharField(required=False)
+    otp_device, otp_token, otp_challenge = otp_login_fields()
 
     def clean(self) -> dict[str, Any]:
         self.cleaned_data = super().clean()

@@ -1,137 +1,202 @@
-"""Every setting this package reads, with its default and its validation side by side.
+"""The one settings registry: every ``OTP_*`` setting, its default and its rule, side by side.
 
-The compatible ``OTP_*`` settings keep their django-otp names and defaults; the settings this
-package adds are read through :data:`app_settings`. Values are read at call time (so
-``override_settings`` works) and validated at start-up by :mod:`django_otp.checks`, which
-names the faulty setting.
+Code reads a setting as an attribute of :data:`app_settings` (``app_settings.OTP_TOTP_SYNC``);
+:mod:`django_otp.conf` and the email plugin's ``conf`` are views of the same registry, kept
+for code written for django-otp. Values are validated at start-up by :mod:`django_otp.checks`,
+which names the faulty setting. A value is looked up once and remembered until Django
+announces a settings change (``override_settings`` does), so reading a setting on the
+verification path costs a dictionary lookup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
+import django.conf
 from django.conf import settings
-from django.utils.functional import Promise
+from django.core.signals import setting_changed
 
+from django_otp.internal import rules
+from django_otp.internal.keys import key_list_problem
 
-def _non_negative_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return "must be a number of seconds, 0 or more"
-    if value != value or value == float("inf"):
-        return "must be a finite number"
-    return None
+T = TypeVar("T")
 
-
-def _non_negative_int(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return "must be a whole number, 0 or more"
-    return None
-
-
-def _positive_int(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return "must be a whole number greater than 0"
-    return None
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be True or False"
-
-
-def _is_text(value: Any) -> bool:
-    """A string, or a lazy one (``reverse_lazy``, ``gettext_lazy``)."""
-    return isinstance(value, (str, Promise))
-
-
-def _text(value: Any) -> str | None:
-    return None if _is_text(value) else "must be a string"
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None or _is_text(value) else "must be a string or None"
-
-
-def _text_or_callable(value: Any) -> str | None:
-    if value is None or _is_text(value) or callable(value):
-        return None
-    return "must be a string, a callable taking the device, or None"
-
-
-def _key_list(value: Any) -> str | None:
-    from django_otp.crypto import key_list_problem
-
-    return key_list_problem(value)
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    """One setting: its name, its default, and a function that describes a bad value."""
-
-    name: str
-    default: Any
-    problem: Callable[[Any], str | None]
-
-
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("OTP_LOGIN_URL", None, _text),
-    SettingSpec("OTP_ADMIN_HIDE_SENSITIVE_DATA", False, _boolean),
-    SettingSpec("OTP_HOTP_ISSUER", None, _text_or_callable),
-    SettingSpec("OTP_HOTP_THROTTLE_FACTOR", 1, _non_negative_number),
-    SettingSpec("OTP_TOTP_ISSUER", None, _text_or_callable),
-    SettingSpec("OTP_TOTP_IMAGE", None, _text_or_callable),
-    SettingSpec("OTP_TOTP_SYNC", True, _boolean),
-    SettingSpec("OTP_TOTP_THROTTLE_FACTOR", 1, _non_negative_number),
-    SettingSpec("OTP_STATIC_THROTTLE_FACTOR", 1, _non_negative_number),
-    SettingSpec("OTP_EMAIL_SENDER", None, _optional_text),
-    SettingSpec("OTP_EMAIL_SUBJECT", "OTP token", _text),
-    SettingSpec("OTP_EMAIL_BODY_TEMPLATE", None, _optional_text),
-    SettingSpec("OTP_EMAIL_BODY_TEMPLATE_PATH", "otp/email/token.txt", _text),
-    SettingSpec("OTP_EMAIL_BODY_HTML_TEMPLATE", None, _optional_text),
-    SettingSpec("OTP_EMAIL_BODY_HTML_TEMPLATE_PATH", None, _optional_text),
-    SettingSpec("OTP_EMAIL_TOKEN_VALIDITY", 300, _positive_int),
-    SettingSpec("OTP_EMAIL_THROTTLE_FACTOR", 1, _non_negative_number),
-    SettingSpec("OTP_EMAIL_COOLDOWN_DURATION", 60, _non_negative_int),
-    # Settings added by django-otp-ng.
-    SettingSpec("OTP_LOCKOUT_FAILURES", 10, _non_negative_int),
-    SettingSpec("OTP_KEY_ENCRYPTION_KEYS", (), _key_list),
-    SettingSpec("OTP_STATIC_HASH_TOKENS", False, _boolean),
-)
+__all__ = [
+    "OWNED_PREFIXES",
+    "AppSettings",
+    "Setting",
+    "SettingSpec",
+    "SettingsView",
+    "app_settings",
+]
 
 #: Prefixes of the settings families this package owns; unknown names under them are typos.
 OWNED_PREFIXES = ("OTP_HOTP_", "OTP_TOTP_", "OTP_STATIC_", "OTP_EMAIL_")
 
-_DEFAULTS = {spec.name: spec.default for spec in SETTINGS}
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """What the registry knows of one setting: its name, default and rule.
+
+    ``default_factory``, when given, computes the default at read time (``OTP_LOGIN_URL``
+    follows ``LOGIN_URL``), and ``default_text`` says so in the system check's hint.
+    """
+
+    name: str
+    default: Any
+    problem: Callable[[Any], str | None]
+    default_factory: Callable[[], Any] | None = None
+    default_text: str | None = None
+
+    def default_value(self) -> Any:
+        """The value used when the setting is not defined."""
+        return self.default if self.default_factory is None else self.default_factory()
+
+    def describe_default(self) -> str:
+        """The default, as the system check's hint states it."""
+        return self.default_text or repr(self.default)
 
 
-def setting(name: str) -> Any:
-    """The value of the setting ``name``, or its default from :data:`SETTINGS`."""
-    return getattr(settings, name, _DEFAULTS[name])
+_UNSET: Any = object()
 
 
-def defaults(prefix: str) -> dict[str, Any]:
-    """The defaults of the settings whose names start with ``prefix``."""
-    return {name: value for name, value in _DEFAULTS.items() if name.startswith(prefix)}
+class Setting(Generic[T]):
+    """A typed attribute of :class:`AppSettings` that reads one Django setting."""
+
+    def __init__(
+        self,
+        default: Any,
+        problem: Callable[[Any], str | None],
+        *,
+        convert: Callable[[Any], T] | None = None,
+        default_factory: Callable[[], Any] | None = None,
+        default_text: str | None = None,
+    ) -> None:
+        self._args = (default, problem, default_factory, default_text)
+        self.convert = convert
+        self.spec: SettingSpec
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        default, problem, factory, text = self._args
+        self.spec = SettingSpec(name, default, problem, factory, text)
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> Setting[T]: ...
+    @overload
+    def __get__(self, instance: AppSettings, owner: type | None = None) -> T: ...
+    def __get__(self, instance: AppSettings | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        cache = instance._cache
+        value = cache.get(self.spec.name, _UNSET)
+        if value is _UNSET:
+            value = getattr(settings, self.spec.name, _UNSET)
+            if value is _UNSET:
+                value = self.spec.default_value()
+            if self.convert is not None:
+                value = self.convert(value)
+            cache[self.spec.name] = value
+        return value
+
+
+def _key_list(value: Any) -> list[str]:
+    return list(value or ())
 
 
 class AppSettings:
-    """The settings django-otp-ng adds, each a property with its default."""
+    """Every setting django-otp-ng reads, as typed attributes with their defaults.
 
-    @property
-    def OTP_LOCKOUT_FAILURES(self) -> int:
-        """Consecutive failures after which ``device_locked`` is sent (0 never sends it)."""
-        return int(setting("OTP_LOCKOUT_FAILURES"))
+    The compatible ``OTP_*`` settings keep django-otp's names and defaults; the others are
+    added by django-otp-ng and documented in the settings reference.
+    """
 
-    @property
-    def OTP_KEY_ENCRYPTION_KEYS(self) -> list[str]:
-        """Keys that encrypt OTP secrets at rest: the first encrypts, all decrypt."""
-        return list(setting("OTP_KEY_ENCRYPTION_KEYS") or ())
+    # The core (django_otp.conf).
+    OTP_LOGIN_URL = Setting[str](
+        None,
+        rules.text,
+        default_factory=lambda: settings.LOGIN_URL,
+        default_text="the value of LOGIN_URL",
+    )
+    OTP_ADMIN_HIDE_SENSITIVE_DATA = Setting[bool](False, rules.boolean)
 
-    @property
-    def OTP_STATIC_HASH_TOKENS(self) -> bool:
-        """Store new backup codes as keyed hashes instead of plain text."""
-        return bool(setting("OTP_STATIC_HASH_TOKENS"))
+    # HOTP, TOTP and static devices.
+    OTP_HOTP_ISSUER = Setting[Any](None, rules.text_or_callable)
+    OTP_HOTP_THROTTLE_FACTOR = Setting[float](1, rules.non_negative_number)
+    OTP_TOTP_ISSUER = Setting[Any](None, rules.text_or_callable)
+    OTP_TOTP_IMAGE = Setting[Any](None, rules.text_or_callable)
+    OTP_TOTP_SYNC = Setting[bool](True, rules.boolean)
+    OTP_TOTP_THROTTLE_FACTOR = Setting[float](1, rules.non_negative_number)
+    OTP_STATIC_THROTTLE_FACTOR = Setting[float](1, rules.non_negative_number)
+
+    # Email devices (django_otp.plugins.otp_email.conf).
+    OTP_EMAIL_SENDER = Setting[Any](None, rules.optional_text)
+    OTP_EMAIL_SUBJECT = Setting[Any]("OTP token", rules.text)
+    OTP_EMAIL_BODY_TEMPLATE = Setting[Any](None, rules.optional_text)
+    OTP_EMAIL_BODY_TEMPLATE_PATH = Setting[str]("otp/email/token.txt", rules.text)
+    OTP_EMAIL_BODY_HTML_TEMPLATE = Setting[Any](None, rules.optional_text)
+    OTP_EMAIL_BODY_HTML_TEMPLATE_PATH = Setting[Any](None, rules.optional_text)
+    OTP_EMAIL_TOKEN_VALIDITY = Setting[int](300, rules.positive_int)
+    OTP_EMAIL_THROTTLE_FACTOR = Setting[float](1, rules.non_negative_number)
+    OTP_EMAIL_COOLDOWN_DURATION = Setting[int](60, rules.non_negative_int)
+
+    # Added by django-otp-ng.
+    #: Consecutive failures after which ``device_locked`` is sent (0 never sends it).
+    OTP_LOCKOUT_FAILURES = Setting[int](10, rules.non_negative_int)
+    #: Keys that encrypt OTP secrets at rest: the first encrypts, all decrypt.
+    OTP_KEY_ENCRYPTION_KEYS = Setting[list[str]]((), key_list_problem, convert=_key_list)
+    #: Store new backup codes as keyed hashes instead of plain text.
+    OTP_STATIC_HASH_TOKENS = Setting[bool](False, rules.boolean)
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def specs(cls) -> Iterator[SettingSpec]:
+        """Every setting of the registry, in the order of declaration."""
+        for value in vars(cls).values():
+            if isinstance(value, Setting):
+                yield value.spec
+
+    @classmethod
+    def spec(cls, name: str) -> SettingSpec:
+        """The registry's entry for ``name``; ``KeyError`` if it is not one of its settings."""
+        value = vars(cls).get(name)
+        if not isinstance(value, Setting):
+            raise KeyError(name)
+        return value.spec
+
+    def defaults(self, prefix: str) -> dict[str, Any]:
+        """The defaults of the settings whose names start with ``prefix``."""
+        return {
+            spec.name: spec.default_value() for spec in self.specs() if spec.name.startswith(prefix)
+        }
+
+    def forget(self, **kwargs: Any) -> None:
+        """Drop the remembered values, so that the next read sees the current settings."""
+        self._cache.clear()
 
 
 app_settings = AppSettings()
+setting_changed.connect(app_settings.forget, dispatch_uid="django_otp.app_settings")
+
+
+class SettingsView:
+    """Attribute access to Django settings that answers ``names`` from the registry.
+
+    The base of django-otp's ``conf.settings`` objects: a registered name gets its default
+    when the site does not define it; any other name is Django's setting or an
+    ``AttributeError``.
+    """
+
+    names: ClassVar[tuple[str, ...]] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self.names:
+            return getattr(app_settings, name)
+        if hasattr(django.conf.settings, name):
+            return getattr(django.conf.settings, name)
+        raise AttributeError(f"setting {name!r} is not defined")

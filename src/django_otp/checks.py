@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from django_otp.app_settings import OWNED_PREFIXES, SETTINGS
+from django_otp.app_settings import OWNED_PREFIXES, AppSettings
 
 _OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -45,8 +45,9 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every OTP setting that is defined has a value of the right kind."""
     messages: list[CheckMessage] = []
-    known = {spec.name for spec in SETTINGS}
-    for spec in SETTINGS:
+    known = set()
+    for spec in AppSettings.specs():
+        known.add(spec.name)
         if not hasattr(settings, spec.name):
             continue
         problem = spec.problem(getattr(settings, spec.name))
@@ -54,7 +55,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             messages.append(
                 Error(
                     f"{spec.name} {problem}.",
-                    hint=f"The default is {spec.default!r}.",
+                    hint=f"The default is {spec.describe_default()}.",
                     id="django_otp.E002",
                 )
             )

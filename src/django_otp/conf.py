@@ -1,32 +1,25 @@
-"""Access to the compatible ``OTP_*`` settings with their defaults, read at call time."""
+"""django-otp's settings object, kept for code written for it: a view of the registry.
+
+``django_otp.conf.settings.OTP_LOGIN_URL`` reads :data:`django_otp.app_settings.app_settings`;
+any other name is looked up in Django's settings.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-import django.conf
+from django_otp.app_settings import AppSettings, SettingsView
 
 
-class Settings:
-    """Attribute access to Django settings, with defaults for the core's own settings."""
+class Settings(SettingsView):
+    """Django settings, with the registry's defaults for the core's two settings."""
+
+    names: ClassVar[tuple[str, ...]] = ("OTP_LOGIN_URL", "OTP_ADMIN_HIDE_SENSITIVE_DATA")
 
     @property
     def defaults(self) -> dict[str, Any]:
-        """The core settings and their defaults; ``OTP_LOGIN_URL`` follows ``LOGIN_URL`` live."""
-        return {
-            "OTP_LOGIN_URL": django.conf.settings.LOGIN_URL,
-            "OTP_ADMIN_HIDE_SENSITIVE_DATA": False,
-        }
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        if hasattr(django.conf.settings, name):
-            return getattr(django.conf.settings, name)
-        defaults = self.defaults
-        if name in defaults:
-            return defaults[name]
-        raise AttributeError(f"setting {name!r} is not defined")
+        """The settings with defaults here; ``OTP_LOGIN_URL`` follows ``LOGIN_URL`` live."""
+        return {name: AppSettings.spec(name).default_value() for name in self.names}
 
 
 settings = Settings()

@@ -18,6 +18,19 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from django_otp.app_settings import app_settings
+from django_otp.internal.keys import decode_key, key_list_problem
+
+__all__ = [
+    "PREFIX",
+    "ciphertext_key_id",
+    "current_key_id",
+    "decrypt",
+    "enabled",
+    "encrypt",
+    "generate_key",
+    "key_id",
+    "key_list_problem",
+]
 
 #: Marks a stored value as our ciphertext, version 1.
 PREFIX = "aesgcm1$"
@@ -35,41 +48,9 @@ def _aesgcm() -> Any:
     return AESGCM
 
 
-def _decode_key(text: Any) -> bytes | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text.encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return None
-    return raw if len(raw) == 32 else None
-
-
 def key_id(raw_key: bytes) -> str:
     """A short, non-secret name for a key, stored with each ciphertext."""
     return hashlib.sha256(b"django-otp-ng key id" + raw_key).hexdigest()[:8]
-
-
-def key_list_problem(value: Any) -> str | None:
-    """Describe what is wrong with an ``OTP_KEY_ENCRYPTION_KEYS`` value, or return ``None``."""
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        return "must be a list of keys (strings), not a single value"
-    for position, item in enumerate(value):
-        if _decode_key(item) is None:
-            return (
-                f"item {position} is not a URL-safe base64 encoding of 32 bytes "
-                "(generate one with: python -m django_otp.crypto)"
-            )
-    if len({_decode_key(item) for item in value}) != len(value):
-        return "lists the same key twice"
-    if value:
-        try:
-            _aesgcm()
-        except ImproperlyConfigured:
-            return "needs the 'cryptography' package: install django-otp-ng[crypto]"
-    return None
 
 
 def _keys() -> list[bytes]:
@@ -77,7 +58,7 @@ def _keys() -> list[bytes]:
     problem = key_list_problem(configured)
     if problem:
         raise ImproperlyConfigured(f"OTP_KEY_ENCRYPTION_KEYS {problem}.")
-    return [key for key in map(_decode_key, configured) if key is not None]
+    return [key for key in map(decode_key, configured) if key is not None]
 
 
 def enabled() -> bool:

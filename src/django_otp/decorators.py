@@ -11,12 +11,12 @@ from django.contrib.auth.decorators import user_passes_test
 from django.utils.functional import lazy
 
 from django_otp import user_has_device
-from django_otp.conf import settings
+from django_otp.app_settings import app_settings
 from django_otp.middleware import ensure_verification
 
 
 def _otp_login_url() -> str:
-    return settings.OTP_LOGIN_URL
+    return app_settings.OTP_LOGIN_URL
 
 
 #: ``OTP_LOGIN_URL``, read each time a request is redirected (so ``override_settings`` works).

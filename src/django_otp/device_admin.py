@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.admin import user_model_search_fields
-from django_otp.conf import settings
+from django_otp.app_settings import app_settings
 from django_otp.qr import write_qrcode_image
 
 
@@ -72,13 +72,13 @@ class SecretKeyDeviceAdmin(DeviceAdmin):
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         """The list columns, with the QR code link unless sensitive data is hidden."""
         columns = list(self.list_display)
-        if not settings.OTP_ADMIN_HIDE_SENSITIVE_DATA:
+        if not app_settings.OTP_ADMIN_HIDE_SENSITIVE_DATA:
             columns.append("qrcode_link")
         return columns
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         """The form sections; the key and QR code link are left out when hiding secrets."""
-        hide = settings.OTP_ADMIN_HIDE_SENSITIVE_DATA
+        hide = app_settings.OTP_ADMIN_HIDE_SENSITIVE_DATA
         configuration = list(self.configuration_fields)
         if not (hide and obj):
             configuration.insert(0, "key")
@@ -125,7 +125,7 @@ class SecretKeyDeviceAdmin(DeviceAdmin):
 
     def _sensitive_device(self, request: HttpRequest, pk: int) -> Any:
         """Load a device for a page that shows its key: 403 if not allowed, 404 if unknown."""
-        if settings.OTP_ADMIN_HIDE_SENSITIVE_DATA or not self.has_view_or_change_permission(
+        if app_settings.OTP_ADMIN_HIDE_SENSITIVE_DATA or not self.has_view_or_change_permission(
             request
         ):
             raise PermissionDenied

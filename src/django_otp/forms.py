@@ -7,7 +7,6 @@ so Django's ``login()`` marks the session as verified (see :mod:`django_otp`).
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from django import forms
@@ -15,20 +14,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.dispatch import Signal
-from django.utils.functional import lazy
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
-from django_otp import device_to_verify, devices_for_user, signals
-from django_otp.models import Device, VerifyNotAllowed
-from django_otp.signals import send_after_commit
+from django_otp import device_to_verify, devices_for_user
+from django_otp.flows import verify as flows
+from django_otp.flows.verify import Challenge, Verification
+from django_otp.models import Device
 
 #: Sent when a device was allowed to verify and rejected the token.
 #: Arguments: ``sender`` (the form class) and ``user``.
 otp_verification_failed = Signal()
 
-_lazy_percent = lazy(operator.mod, str)
+#: Flow errors that the form contract raises without a ``ValidationError`` code.
+_UNCODED = frozenset({"throttled", "verification_not_allowed"})
 
 
 class OTPAuthenticationFormMixin:
@@ -36,27 +33,14 @@ class OTPAuthenticationFormMixin:
 
     Call :meth:`clean_otp` from ``clean()`` once the user is known. Every field is optional:
     a form may offer only ``otp_token`` and choose the device in :meth:`_chosen_device`.
+    The work is done by :mod:`django_otp.flows`; this mixin turns its results into form
+    errors with the messages of :attr:`otp_error_messages`.
     """
 
     cleaned_data: dict[str, Any]
     fields: dict[str, forms.Field]
 
-    otp_error_messages = {
-        "token_required": _("Please enter your OTP token."),
-        "challenge_exception": _("Error generating challenge: {0}"),
-        "not_interactive": _("The selected OTP device is not interactive"),
-        "challenge_message": _("OTP Challenge: {0}"),
-        "invalid_token": _("Invalid token. Please make sure you have entered it correctly."),
-        "n_failed_attempts": ngettext_lazy(
-            "Verification temporarily disabled because of %(failure_count)d failed attempt, "
-            "please try again soon.",
-            "Verification temporarily disabled because of %(failure_count)d failed attempts, "
-            "please try again soon.",
-            "failure_count",
-        ),
-        "verification_not_allowed": _("Verification of the token is currently disabled"),
-        "device_required": _("Please select a device."),
-    }
+    otp_error_messages = dict(flows.MESSAGES)
 
     def clean_otp(self, user: Any) -> None:
         """Verify the submitted token (or send a challenge) for ``user``; no-op if ``None``.
@@ -99,6 +83,14 @@ class OTPAuthenticationFormMixin:
             self.otp_error_messages[key] if message is None else message, code=key
         )
 
+    def _flow_error(self, result: Verification | Challenge) -> ValidationError:
+        """The form error for a flow result, with this form's messages and the spec's codes."""
+        message = flows.describe(result, self.otp_error_messages)
+        if isinstance(result, Challenge) and result.ok:
+            return ValidationError(message, code="challenge_message")
+        code = None if result.error in _UNCODED else result.error
+        return ValidationError(message, code=code)
+
     def _chosen_device(self, user: Any) -> Device | None:
         """The selected device, locked for update; ``None`` unless it is confirmed and ours."""
         device_id = self.cleaned_data.get("otp_device")
@@ -106,36 +98,17 @@ class OTPAuthenticationFormMixin:
 
     def _handle_challenge(self, device: Device | None) -> None:
         """Generate a challenge on ``device``; always raises, with the outcome as message."""
-        challenge = None
-        if device is not None:
-            try:
-                challenge = device.generate_challenge()
-            except Exception as e:
-                message = format_lazy(self.otp_error_messages["challenge_exception"], e)
-                raise self._otp_error("challenge_exception", message) from e
-        if challenge is None:
-            raise self._otp_error("not_interactive")
-        message = format_lazy(self.otp_error_messages["challenge_message"], challenge)
-        raise self._otp_error("challenge_message", message)
+        result = flows.challenge_device(device)
+        raise self._flow_error(result) from result.exception
 
     def _verify_token(self, user: Any, token: Any, device: Device | None = None) -> Device:
         """Return ``device`` if it accepts ``token``, else raise the matching error."""
-        if device is None:
-            raise self._otp_error("device_required")
-        allowed, extra = device.verify_is_allowed()
-        if not allowed:
-            extra = extra or {}
-            send_after_commit(signals.verification_throttled, device, reason=extra)
-            if extra.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
-                message = _lazy_percent(self.otp_error_messages["n_failed_attempts"], extra)
-                raise ValidationError(message)
-            if "error_message" in extra:
-                raise ValidationError(extra["error_message"])
-            raise ValidationError(self.otp_error_messages["verification_not_allowed"])
-        if device.verify_token(token):
+        result = flows.verify_device(device, token)
+        if result.ok and device is not None:
             return device
-        otp_verification_failed.send(sender=self.__class__, user=user)
-        raise self._otp_error("invalid_token")
+        if result.error == "invalid_token":
+            otp_verification_failed.send(sender=self.__class__, user=user)
+        raise self._flow_error(result)
 
     def _update_form(self, user: Any) -> None:
         """Prepare the form to be shown again: list the user's devices, keep the password."""
@@ -152,14 +125,23 @@ class OTPAuthenticationFormMixin:
         return choices
 
 
+def otp_login_fields() -> tuple[forms.Field, forms.Field, forms.Field]:
+    """New ``otp_device``, ``otp_token`` and ``otp_challenge`` fields for a login form.
+
+    The device is a plain ``CharField`` shown as a ``Select`` whose choices are filled in
+    once the password was accepted; the challenge field only detects its submit button.
+    """
+    return (
+        forms.CharField(required=False, widget=forms.Select),
+        forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})),
+        forms.CharField(required=False),
+    )
+
+
 class OTPAuthenticationForm(OTPAuthenticationFormMixin, AuthenticationForm):
     """Username, password and one-time token in one form."""
 
-    otp_device = forms.CharField(required=False, widget=forms.Select)
-    otp_token = forms.CharField(
-        required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
-    otp_challenge = forms.CharField(required=False)
+    otp_device, otp_token, otp_challenge = otp_login_fields()
 
     def clean(self) -> dict[str, Any]:
         self.cleaned_data = super().clean()
@@ -171,10 +153,7 @@ class OTPTokenForm(OTPAuthenticationFormMixin, forms.Form):
     """A one-time token for a user who is already authenticated."""
 
     otp_device = forms.ChoiceField(choices=[])
-    otp_token = forms.CharField(
-        required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
-    otp_challenge = forms.CharField(required=False)
+    otp_token, otp_challenge = otp_login_fields()[1:]
 
     def __init__(self, user: Any, request: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from django_otp import select_for_verify, tokens, verification
+from django_otp import tokens, verification
+from django_otp.internal.db import select_for_verify
 from django_otp.util import random_number_token
-
-if TYPE_CHECKING:
-    from django_otp.verification import TokenMatch
+from django_otp.verification import TokenMatch
 
 #: The longest throttling delay, in seconds (36500 days).
 MAX_THROTTLE_DELAY_SECONDS = datetime.timedelta(days=36500).total_seconds()
@@ -39,17 +40,30 @@ class DeviceManager(models.Manager):
         return devices
 
 
-def _save_fields(instance: models.Model, *fields: str) -> None:
-    """Save ``instance``, writing only ``fields`` once it is in the database.
+def _set_fields(instance: models.Model, commit: bool, **values: Any) -> None:
+    """Assign ``values``; when ``commit``, save them, and only them once the row exists.
 
     The helpers below change one or two fields of a device that the caller may have loaded
     long ago; a full save would write back its other, stale values (an old ``last_t`` or
     ``counter``, say) and undo what verification recorded meanwhile.
     """
+    for name, value in values.items():
+        setattr(instance, name, value)
+    if not commit:
+        return
     if instance._state.adding or instance.pk is None:
         instance.save()
     else:
-        instance.save(update_fields=fields)
+        instance.save(update_fields=list(values))
+
+
+def _wait_ends(since: datetime.datetime | None, seconds: float) -> datetime.datetime | None:
+    """The end of a wait of ``seconds`` that began at ``since``, while it is still running."""
+    if since is None or seconds <= 0:
+        return None
+    if (timezone.now() - since).total_seconds() < seconds:
+        return since + datetime.timedelta(seconds=seconds)
+    return None
 
 
 def _parse_persistent_id(persistent_id: Any) -> tuple[type[Device], int] | None:
@@ -192,10 +206,8 @@ class SideChannelDevice(Device):
 
     def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:
         """Store a new random token of ``length`` digits, valid for ``valid_secs`` seconds."""
-        self.token = random_number_token(length)
-        self.valid_until = timezone.now() + datetime.timedelta(seconds=valid_secs)
-        if commit:
-            _save_fields(self, "token", "valid_until")
+        valid_until = timezone.now() + datetime.timedelta(seconds=valid_secs)
+        _set_fields(self, commit, token=random_number_token(length), valid_until=valid_until)
 
     def normalize_token(self, token: Any) -> str | None:
         """Side-channel tokens are digit strings; an ``int`` never matched in django-otp."""
@@ -215,7 +227,13 @@ class SideChannelDevice(Device):
 
     def find_token_match(self, token: str) -> TokenMatch | None:
         """Match the stored token while it is valid; consuming it clears it."""
-        return verification.match_side_channel_token(self, token)
+        stored = self.token
+        if stored is None or not constant_time_compare(token, stored):
+            return None
+        now = timezone.now()
+        if not now < self.valid_until:
+            return None
+        return TokenMatch(condition=Q(token=stored, valid_until__gt=now))
 
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]:
         changes = super().verification_success_changes(now)
@@ -258,28 +276,21 @@ class CooldownMixin(models.Model):
 
     def generate_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
         """Refuse while the cooldown that started at the last generation is pending."""
-        duration = self.get_cooldown_duration()
-        if self.last_generated_timestamp is not None and duration > 0:
-            elapsed = (timezone.now() - self.last_generated_timestamp).total_seconds()
-            if elapsed < duration:
-                return False, {
-                    "reason": GenerateNotAllowed.COOLDOWN_DURATION_PENDING,
-                    "next_generation_at": self.last_generated_timestamp
-                    + datetime.timedelta(seconds=duration),
-                }
+        ends = _wait_ends(self.last_generated_timestamp, self.get_cooldown_duration())
+        if ends is not None:
+            return False, {
+                "reason": GenerateNotAllowed.COOLDOWN_DURATION_PENDING,
+                "next_generation_at": ends,
+            }
         return super().generate_is_allowed()  # type: ignore[misc]
 
     def cooldown_set(self, commit: bool = True) -> None:
         """Start the cooldown now."""
-        self.last_generated_timestamp = timezone.now()
-        if commit:
-            _save_fields(self, "last_generated_timestamp")
+        _set_fields(self, commit, last_generated_timestamp=timezone.now())
 
     def cooldown_reset(self, commit: bool = True) -> None:
         """End the cooldown."""
-        self.last_generated_timestamp = None
-        if commit:
-            _save_fields(self, "last_generated_timestamp")
+        _set_fields(self, commit, last_generated_timestamp=None)
 
     def verify_token(self, token: Any) -> bool:
         """Verify as the next class does; a success also ends the cooldown, in the same write."""
@@ -329,31 +340,28 @@ class ThrottlingMixin(models.Model):
     def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
         """Refuse until the delay for the current failure count has passed."""
         count = self.throttling_failure_count
-        timestamp = self.throttling_failure_timestamp
-        if count > 0 and timestamp is not None and self.throttling_enabled:
-            required = self.throttle_delay(count)
-            elapsed = (timezone.now() - timestamp).total_seconds()
-            if elapsed < required:
+        if count > 0:
+            ends = _wait_ends(self.throttling_failure_timestamp, self.throttle_delay(count))
+            if ends is not None:
                 return False, {
                     "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
                     "failure_count": count,
-                    "locked_until": timestamp + datetime.timedelta(seconds=required),
+                    "locked_until": ends,
                 }
         return super().verify_is_allowed()  # type: ignore[misc]
 
     def throttle_increment(self, commit: bool = True) -> None:
         """Record one more failure now."""
-        self.throttling_failure_timestamp = timezone.now()
-        self.throttling_failure_count += 1
-        if commit:
-            _save_fields(self, "throttling_failure_timestamp", "throttling_failure_count")
+        _set_fields(
+            self,
+            commit,
+            throttling_failure_timestamp=timezone.now(),
+            throttling_failure_count=self.throttling_failure_count + 1,
+        )
 
     def throttle_reset(self, commit: bool = True) -> None:
         """Forget past failures."""
-        self.throttling_failure_timestamp = None
-        self.throttling_failure_count = 0
-        if commit:
-            _save_fields(self, "throttling_failure_timestamp", "throttling_failure_count")
+        _set_fields(self, commit, throttling_failure_timestamp=None, throttling_failure_count=0)
 
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]:
         changes = super().verification_success_changes(now)  # type: ignore[misc]
@@ -381,9 +389,7 @@ class TimestampMixin(models.Model):
 
     def set_last_used_timestamp(self, commit: bool = True) -> None:
         """Set ``last_used_at`` to now; save it when ``commit``."""
-        self.last_used_at = timezone.now()
-        if commit:
-            _save_fields(self, "last_used_at")
+        _set_fields(self, commit, last_used_at=timezone.now())
 
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]:
         changes = super().verification_success_changes(now)  # type: ignore[misc]

@@ -16,8 +16,6 @@ from django.dispatch import Signal
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from django_otp.models import Device
-
 #: The request being handled, set by ``OTPMiddleware`` so that signals can carry it.
 current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
     "django_otp_current_request", default=None
@@ -49,7 +47,7 @@ device_confirmed = Signal()
 device_deleted = Signal()
 
 
-def send_after_commit(signal: Signal, device: Device, **kwargs: Any) -> None:
+def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.
 
     Nothing is prepared when the signal has no receivers, so auditing costs nothing unless a

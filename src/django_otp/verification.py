@@ -13,37 +13,102 @@ Every built-in device's ``verify_token`` runs :func:`verify`. A device contribut
   is accepted once, on every database, from any number of processes.
 * **Signals go out after commit** and never carry the token.
 
-This module works on devices through those hooks and never imports the models.
+This module works on devices through the :class:`VerifiableDevice` protocol and never
+imports the models.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import router, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from django_otp import signals
 from django_otp.app_settings import app_settings
+from django_otp.internal.db import device_row, unchanged
 from django_otp.signals import current_request, send_after_commit
-
-if TYPE_CHECKING:
-    from django_otp.models import Device, SideChannelDevice
 
 __all__ = [
     "Attempt",
+    "Outcome",
     "TokenMatch",
+    "VerifiableDevice",
+    "attempt",
     "current_request",
-    "device_row",
-    "unchanged",
+    "last_outcome",
+    "refusal",
     "verify",
     "verify_any",
 ]
+
+
+class VerifiableDevice(Protocol):
+    """What the verification path needs of a device (``django_otp.models.Device`` has it)."""
+
+    pk: Any
+
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]: ...
+    def normalize_token(self, token: Any) -> str | None: ...
+    def find_token_match(self, token: str) -> TokenMatch | None: ...
+    def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]: ...
+    def refresh_from_db(self, using: str | None = None, fields: Any = None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the last attempt on a device ended, for callers that explain it to a person.
+
+    ``reason`` is ``None`` on success, else ``"invalid_token"``, ``"malformed_token"``,
+    ``"replayed_token"`` (the code was right but already used), ``"throttled"`` or
+    ``"contention"``; ``refused`` holds the ``verify_is_allowed`` data of a refusal.
+    """
+
+    accepted: bool
+    reason: str | None = None
+    refused: dict[str, Any] | None = None
+
+
+#: Attribute of a device instance that holds the :class:`Outcome` of its last attempt.
+_OUTCOME = "_otp_outcome"
+
+
+def last_outcome(device: Any) -> Outcome | None:
+    """The outcome of the last attempt the shared path made on this device instance."""
+    return getattr(device, _OUTCOME, None)
+
+
+def attempt(device: Any, token: Any) -> Outcome:
+    """Call ``device.verify_token(token)`` (overrides included) and say how it ended.
+
+    Devices on the shared path report the precise reason; for any other device a rejected
+    token reads ``"invalid_token"``.
+    """
+    vars(device).pop(_OUTCOME, None)
+    accepted = bool(device.verify_token(token))
+    outcome = last_outcome(device)
+    if outcome is None or outcome.accepted != accepted:
+        outcome = Outcome(True) if accepted else Outcome(False, "invalid_token")
+    return outcome
+
+
+def refusal(device: Any) -> dict[str, Any] | None:
+    """Ask the device whether it may verify now: ``None`` if so, else the refusal data.
+
+    A refusal sends ``verification_throttled``; this is the only place that decides it.
+    """
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return None
+    data = data or {}
+    send_after_commit(signals.verification_throttled, device, reason=data)
+    return data
+
 
 #: How often an attempt is judged afresh when a parallel attempt changed the device first.
 _ATTEMPTS = 3
@@ -67,37 +132,19 @@ class _Lost(Exception):
     """A parallel request consumed the token first."""
 
 
-def _counts_failures(device: Device) -> bool:
+def _counts_failures(device: VerifiableDevice) -> bool:
     """Whether the device has the throttling fields (it mixes in ``ThrottlingMixin``)."""
     return hasattr(device, "throttling_failure_count")
 
 
-def _throttles(device: Device) -> bool:
+def _throttles(device: VerifiableDevice) -> bool:
     return _counts_failures(device) and bool(device.throttling_enabled)  # type: ignore[attr-defined]
-
-
-def device_row(device: Device) -> QuerySet:
-    """A queryset of exactly the device's own row, on the database it came from."""
-    db = device._state.db or router.db_for_write(type(device), instance=device)
-    return type(device)._base_manager.using(db).filter(pk=device.pk)
-
-
-def unchanged(**seen: Any) -> Q:
-    """The condition that each named column still holds the value seen (``None`` as NULL).
-
-    A write filtered on it takes effect only if no parallel request changed those columns
-    since they were read; its row count says which request won.
-    """
-    condition = Q()
-    for name, value in seen.items():
-        condition &= Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
-    return condition
 
 
 class Attempt:
     """One verification attempt on one device, in the order the path runs its steps."""
 
-    def __init__(self, device: Device, token: Any, *, throttle: bool = True) -> None:
+    def __init__(self, device: VerifiableDevice, token: Any, *, throttle: bool = True) -> None:
         self.device = device
         self.token = token
         self.throttle = throttle
@@ -128,12 +175,8 @@ class Attempt:
         """Whether the device allows an attempt now; sends ``verification_throttled`` if not."""
         if not self.throttle:
             return True
-        allowed, data = self.device.verify_is_allowed()
-        if allowed:
-            return True
-        self.refused = data or {}
-        send_after_commit(signals.verification_throttled, self.device, reason=self.refused)
-        return False
+        self.refused = refusal(self.device)
+        return self.refused is None
 
     def evaluate(self) -> TokenMatch | None:
         """Normalise the token and ask the device for a match, without writing."""
@@ -200,7 +243,24 @@ class Attempt:
         return True
 
     def run(self) -> bool:
-        """Decide the token: admit, evaluate, then consume or record the failure.
+        """Decide the token and remember the :class:`Outcome` on the device instance."""
+        accepted = self._decide()
+        self.conclude(accepted)
+        return accepted
+
+    def conclude(self, accepted: bool) -> None:
+        """Remember how this attempt ended, for :func:`last_outcome`."""
+        if accepted:
+            outcome = Outcome(True)
+        elif self.refused is not None:
+            reason = "contention" if self.refused.get("reason") == "contention" else "throttled"
+            outcome = Outcome(False, reason, self.refused)
+        else:
+            outcome = Outcome(False, self._failure_reason())
+        setattr(self.device, _OUTCOME, outcome)
+
+    def _decide(self) -> bool:
+        """Admit, evaluate, then consume or record the failure.
 
         When a parallel attempt changed the device between reading and writing, the device
         is read again and judged afresh (a few times at most; then the attempt is refused).
@@ -242,7 +302,7 @@ class Attempt:
             )
 
 
-def verify(device: Device, token: Any, *, throttle: bool = True) -> bool:
+def verify(device: VerifiableDevice, token: Any, *, throttle: bool = True) -> bool:
     """Decide ``token`` for ``device``: the body of every built-in ``verify_token``.
 
     With ``throttle=False`` the device's own ``verify_is_allowed`` and failure counting are
@@ -253,7 +313,7 @@ def verify(device: Device, token: Any, *, throttle: bool = True) -> bool:
     return Attempt(device, token, throttle=throttle).run()
 
 
-def verify_any(devices: list[Device], token: Any) -> Device | None:
+def verify_any(devices: list[Any], token: Any) -> Any:
     """Try ``token`` on each device; the first that accepts it is returned.
 
     The token is matched against every admitted device before anything is written, so a
@@ -261,21 +321,17 @@ def verify_any(devices: list[Device], token: Any) -> Device | None:
     code that no device accepts counts once on each of them.
     """
     attempts = [Attempt(device, token) for device in devices]
-    admitted = [attempt for attempt in attempts if attempt.admitted()]
+    admitted = []
+    for attempt in attempts:
+        if attempt.admitted():
+            admitted.append(attempt)
+        else:
+            attempt.conclude(False)
     for attempt in admitted:
         if attempt.evaluate() is not None and attempt.consume():
+            attempt.conclude(True)
             return attempt.device
     for attempt in admitted:
         attempt.record_failure()
+        attempt.conclude(False)
     return None
-
-
-def match_side_channel_token(device: SideChannelDevice, token: str) -> TokenMatch | None:
-    """Match the token stored on a side-channel device while it is valid."""
-    stored = device.token
-    if stored is None or not constant_time_compare(token, stored):
-        return None
-    now = timezone.now()
-    if not now < device.valid_until:
-        return None
-    return TokenMatch(condition=Q(token=stored, valid_until__gt=now))

@@ -1,27 +1,18 @@
-"""The email plugin's ``OTP_EMAIL_*`` settings with their defaults, read at call time."""
+"""The email plugin's settings object, kept for code written for django-otp: a view of the
+registry in :mod:`django_otp.app_settings` for the ``OTP_EMAIL_*`` names."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django.conf
-
-from django_otp.app_settings import defaults
+from django_otp.app_settings import SettingsView, app_settings
 
 
-class OTPEmailSettings:
-    """Attribute access to Django settings, with defaults for the ``OTP_EMAIL_*`` names."""
+class OTPEmailSettings(SettingsView):
+    """Django settings, with the registry's defaults for the ``OTP_EMAIL_*`` names."""
 
-    defaults: ClassVar[dict[str, Any]] = defaults("OTP_EMAIL_")
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        if hasattr(django.conf.settings, name):
-            return getattr(django.conf.settings, name)
-        if name in self.defaults:
-            return self.defaults[name]
-        raise AttributeError(f"setting {name!r} is not defined")
+    defaults: ClassVar[dict[str, Any]] = app_settings.defaults("OTP_EMAIL_")
+    names: ClassVar[tuple[str, ...]] = tuple(defaults)
 
 
 settings = OTPEmailSettings()

@@ -13,6 +13,8 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from django_otp.app_settings import app_settings
+from django_otp.internal.db import device_row, unchanged
 from django_otp.models import (
     CooldownMixin,
     GenerateNotAllowed,
@@ -20,9 +22,7 @@ from django_otp.models import (
     ThrottlingMixin,
     TimestampMixin,
 )
-from django_otp.plugins.otp_email.conf import settings
 from django_otp.util import hex_validator, random_hex
-from django_otp.verification import device_row, unchanged
 
 #: How often a cooldown claim is retried when a parallel request changed the row first.
 _CLAIM_ATTEMPTS = 3
@@ -57,11 +57,11 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
 
     def get_cooldown_duration(self) -> int:
         """Seconds between two challenges, from ``OTP_EMAIL_COOLDOWN_DURATION``."""
-        return settings.OTP_EMAIL_COOLDOWN_DURATION
+        return app_settings.OTP_EMAIL_COOLDOWN_DURATION
 
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_EMAIL_THROTTLE_FACTOR``."""
-        return settings.OTP_EMAIL_THROTTLE_FACTOR
+        return app_settings.OTP_EMAIL_THROTTLE_FACTOR
 
     def generate_challenge(self, extra_context: dict[str, Any] | None = None) -> str:
         """Email a new token unless the cooldown is pending; return a message for the user.
@@ -88,7 +88,7 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
 
     def get_subject(self) -> str:
         """The subject: ``OTP_EMAIL_SUBJECT`` formatted with ``token``, or as is if it can't be."""
-        subject = str(settings.OTP_EMAIL_SUBJECT)
+        subject = str(app_settings.OTP_EMAIL_SUBJECT)
         try:
             return subject.format(token=self.token)
         except (KeyError, IndexError, ValueError, AttributeError, TypeError):
@@ -97,7 +97,7 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
     def send_mail(self, body: str, **kwargs: Any) -> None:
         """Send ``body`` to this device's address; ``kwargs`` go to Django's ``send_mail``."""
         mail.send_mail(
-            self.get_subject(), body, settings.OTP_EMAIL_SENDER, [self._recipient()], **kwargs
+            self.get_subject(), body, app_settings.OTP_EMAIL_SENDER, [self._recipient()], **kwargs
         )
 
     def _recipient(self) -> str:
@@ -128,19 +128,19 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
 
     def _deliver_token(self, extra_context: dict[str, Any] | None) -> None:
         """Store a new token and email it, rendered with the body templates from settings."""
-        self.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=False)
+        self.generate_token(valid_secs=app_settings.OTP_EMAIL_TOKEN_VALIDITY, commit=False)
         self.save(update_fields=["token", "valid_until"])
         context = {"token": self.token, **(extra_context or {})}
         body: str
-        if settings.OTP_EMAIL_BODY_TEMPLATE:
-            body = _compile(str(settings.OTP_EMAIL_BODY_TEMPLATE)).render(Context(context))
+        if app_settings.OTP_EMAIL_BODY_TEMPLATE:
+            body = _compile(str(app_settings.OTP_EMAIL_BODY_TEMPLATE)).render(Context(context))
         else:
-            body = get_template(settings.OTP_EMAIL_BODY_TEMPLATE_PATH).render(context)
+            body = get_template(app_settings.OTP_EMAIL_BODY_TEMPLATE_PATH).render(context)
         html_body: str | None = None
-        if settings.OTP_EMAIL_BODY_HTML_TEMPLATE:
-            html_body = _compile(str(settings.OTP_EMAIL_BODY_HTML_TEMPLATE)).render(
+        if app_settings.OTP_EMAIL_BODY_HTML_TEMPLATE:
+            html_body = _compile(str(app_settings.OTP_EMAIL_BODY_HTML_TEMPLATE)).render(
                 Context(context)
             )
-        elif settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH:
-            html_body = get_template(settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH).render(context)
+        elif app_settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH:
+            html_body = get_template(app_settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH).render(context)
         self.send_mail(body, html_message=html_body)

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from django_otp.app_settings import setting
+from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import hotp_match
 from django_otp.provisioning import otpauth_url, setting_str
@@ -58,7 +58,7 @@ class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_HOTP_THROTTLE_FACTOR`` (default 1), read now."""
-        return setting("OTP_HOTP_THROTTLE_FACTOR")
+        return app_settings.OTP_HOTP_THROTTLE_FACTOR
 
     def find_token_match(self, token: str) -> TokenMatch | None:
         """Find the first of counters ``counter .. counter + tolerance`` that gives ``token``.
@@ -77,7 +77,7 @@ class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     @property
     def config_url(self) -> str:
         """The ``otpauth://hotp/...`` URL that provisions an authenticator app."""
-        issuer = setting_str(setting("OTP_HOTP_ISSUER"), self)
+        issuer = setting_str(app_settings.OTP_HOTP_ISSUER, self)
         return otpauth_url(
             "hotp",
             self.user.get_username(),

@@ -10,7 +10,7 @@ from django.contrib.admin.options import InlineModelAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from django_otp.conf import settings
+from django_otp.app_settings import app_settings
 from django_otp.device_admin import DeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
@@ -50,7 +50,7 @@ class StaticDeviceAdmin(DeviceAdmin):
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[InlineModelAdmin]:
         """No token inline for an existing device while sensitive data is hidden."""
-        if settings.OTP_ADMIN_HIDE_SENSITIVE_DATA and obj is not None:
+        if app_settings.OTP_ADMIN_HIDE_SENSITIVE_DATA and obj is not None:
             return []
         return super().get_inline_instances(request, obj)
 

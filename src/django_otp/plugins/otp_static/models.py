@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.crypto import constant_time_compare, get_random_string
 
 from django_otp import token_hashing, tokens
-from django_otp.app_settings import app_settings, setting
+from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.secret_storage import CharFieldInMigrations
 from django_otp.verification import TokenMatch
@@ -27,7 +27,7 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_STATIC_THROTTLE_FACTOR`` (default 1)."""
-        return setting("OTP_STATIC_THROTTLE_FACTOR")
+        return app_settings.OTP_STATIC_THROTTLE_FACTOR
 
     def normalize_token(self, token: Any) -> str | None:
         """Backup codes are case-insensitive, whitespace is ignored, 16 characters at most."""

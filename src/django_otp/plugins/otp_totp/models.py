@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from django_otp.app_settings import setting
+from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.provisioning import otpauth_url, setting_str
@@ -84,7 +83,7 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_TOTP_THROTTLE_FACTOR`` (default 1), read now."""
-        return setting("OTP_TOTP_THROTTLE_FACTOR")
+        return app_settings.OTP_TOTP_THROTTLE_FACTOR
 
     def find_token_match(self, token: str) -> TokenMatch | None:
         """Find the step within ``tolerance`` of now (plus drift) whose token is ``token``.
@@ -104,7 +103,7 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         matched_t = totp.t()
         changes: dict[str, Any] = {"last_t": matched_t}
         if (
-            setting("OTP_TOTP_SYNC")
+            app_settings.OTP_TOTP_SYNC
             and totp.drift != self.drift
             and drift_is_learnable(totp.drift, self.drift, self.tolerance)
         ):
@@ -125,4 +124,4 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
 
     def _read_str_from_settings(self, key: str) -> str | None:
         """Read setting ``key`` as a non-empty str, calling it with this device if callable."""
-        return setting_str(getattr(settings, key, None), self)
+        return setting_str(getattr(app_settings, key, None), self)

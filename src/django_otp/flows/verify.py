@@ -1,0 +1,207 @@
+"""Prove a device for a request: ask for a challenge, verify a token, mark the session.
+
+:func:`verify_device` is the one sequence every caller runs: the throttle check (which sends
+``verification_throttled``), the shared verification path (which sends the outcome's
+signal), and, when asked, :func:`mark_verified`. Its :class:`Verification` says what
+happened with a stable error code; :func:`describe` turns that into the sentence a person
+reads, with the form's own messages when it has them.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from django_otp import DEVICE_ID_SESSION_KEY, device_to_verify, verification
+from django_otp.models import Device, VerifyNotAllowed
+
+__all__ = [
+    "ERRORS",
+    "MESSAGES",
+    "Challenge",
+    "Verification",
+    "challenge_device",
+    "describe",
+    "mark_verified",
+    "verify_device",
+    "verify_device_id",
+]
+
+#: The error codes a flow result can carry, and what each means.
+ERRORS: Mapping[str, str] = {
+    "token_required": "no token was given",
+    "device_required": "no device was chosen, or it is not a confirmed device of the user",
+    "invalid_token": "the token was wrong, malformed or already used (see ``reason``)",
+    "throttled": "the device refuses attempts for now (``data`` says until when)",
+    "verification_not_allowed": "the device refuses verification for another reason",
+    "not_interactive": "the device sends no challenge",
+    "challenge_exception": "the device failed to send its challenge",
+}
+
+#: The messages people read, by the keys of ``OTPAuthenticationFormMixin.otp_error_messages``.
+MESSAGES: Mapping[str, Any] = {
+    "token_required": _("Please enter your OTP token."),
+    "challenge_exception": _("Error generating challenge: {0}"),
+    "not_interactive": _("The selected OTP device is not interactive"),
+    "challenge_message": _("OTP Challenge: {0}"),
+    "invalid_token": _("Invalid token. Please make sure you have entered it correctly."),
+    "n_failed_attempts": ngettext_lazy(
+        "Verification temporarily disabled because of %(failure_count)d failed attempt, "
+        "please try again soon.",
+        "Verification temporarily disabled because of %(failure_count)d failed attempts, "
+        "please try again soon.",
+        "failure_count",
+    ),
+    "verification_not_allowed": _("Verification of the token is currently disabled"),
+    "device_required": _("Please select a device."),
+}
+
+_lazy_percent = lazy(operator.mod, str)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of :func:`verify_device`: the device, and an error code unless it passed.
+
+    ``reason`` refines ``invalid_token`` (``"invalid_token"``, ``"malformed_token"`` or
+    ``"replayed_token"``); ``data`` is the device's refusal data for ``throttled`` and
+    ``verification_not_allowed``.
+    """
+
+    device: Device | None
+    error: str | None = None
+    reason: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True if the token was accepted."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The result of :func:`challenge_device`: the device's own message, or an error code."""
+
+    device: Device | None
+    message: str | None = None
+    error: str | None = None
+    exception: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True if the device sent or prepared its challenge."""
+        return self.error is None
+
+
+def _refused(device: Device, data: Mapping[str, Any]) -> Verification:
+    """A refusal by the device: throttling, or a reason of the device's own."""
+    error = "throttled" if data.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS else None
+    return Verification(device, error or "verification_not_allowed", data=data)
+
+
+def verify_device(
+    device: Device | None,
+    token: Any,
+    *,
+    request: HttpRequest | None = None,
+    login: bool = False,
+) -> Verification:
+    """Verify ``token`` with ``device``; with ``login`` mark ``request``'s session verified.
+
+    ``device`` must be a confirmed device of the user (see
+    :func:`django_otp.device_to_verify`); ``None`` gives ``device_required``.
+    """
+    if not token:
+        return Verification(device, "token_required")
+    if device is None:
+        return Verification(None, "device_required")
+    refused = verification.refusal(device)
+    if refused is not None:
+        return _refused(device, refused)
+    outcome = verification.attempt(device, token)
+    if outcome.accepted:
+        if login and request is not None:
+            mark_verified(request, device)
+        return Verification(device)
+    if outcome.refused is not None:
+        return _refused(device, outcome.refused)
+    return Verification(device, "invalid_token", reason=outcome.reason or "invalid_token")
+
+
+def verify_device_id(
+    request: HttpRequest, user: Any, device_id: Any, token: Any, *, login: bool = True
+) -> Verification:
+    """Verify ``token`` with the user's device ``device_id`` (a persistent id), for JSON views.
+
+    An unknown, foreign or unconfirmed ``device_id`` gives ``device_required``, exactly as
+    no device at all, so the answer reveals nothing about other users' devices.
+    """
+    if not token:
+        return Verification(None, "token_required")
+    with transaction.atomic():
+        device = device_to_verify(user, device_id) if device_id else None
+        return verify_device(device, token, request=request, login=login)
+
+
+def challenge_device(device: Device | None) -> Challenge:
+    """Ask ``device`` to send (or prepare) a challenge, such as an emailed code."""
+    if device is None:
+        return Challenge(None, error="not_interactive")
+    try:
+        message = device.generate_challenge()
+    except Exception as e:
+        return Challenge(device, error="challenge_exception", exception=e)
+    if message is None:
+        return Challenge(device, error="not_interactive")
+    return Challenge(device, message=message)
+
+
+def describe(result: Verification | Challenge, messages: Mapping[str, Any] = MESSAGES) -> Any:
+    """The sentence a person reads about ``result``, from ``messages`` (lazily translated).
+
+    A successful challenge reads "OTP Challenge: <the device's message>"; a successful
+    verification has nothing to say and gives ``""``.
+    """
+    if isinstance(result, Challenge):
+        if result.ok:
+            return format_lazy(messages["challenge_message"], result.message)
+        if result.error == "challenge_exception":
+            return format_lazy(messages["challenge_exception"], result.exception)
+        return messages[result.error or "not_interactive"]
+    if result.ok:
+        return ""
+    if result.error == "throttled":
+        return _lazy_percent(messages["n_failed_attempts"], dict(result.data))
+    if result.error == "verification_not_allowed" and "error_message" in result.data:
+        return result.data["error_message"]
+    return messages[result.error or "invalid_token"]
+
+
+def mark_verified(request: HttpRequest, device: Device | None) -> None:
+    """Mark the session of ``request`` as verified by ``device``, a confirmed device of its user.
+
+    The session key is cycled when the session was not already verified by this device, so
+    a session id seen before verification is worthless after it. This is the body of
+    :func:`django_otp.login`.
+    """
+    user = getattr(request, "user", None)
+    if user is None or device is None or device.user_id != user.pk:
+        return
+    if not device.confirmed:
+        return
+    session = getattr(request, "session", None)
+    if session is not None:
+        if session.get(DEVICE_ID_SESSION_KEY) != device.persistent_id:
+            session.cycle_key()
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    user.otp_device = device
