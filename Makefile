@@ -35,6 +35,7 @@ lint: venv
 	$(BIN)/ruff check src tests example bench docs
 	$(BIN)/ruff format --check src tests example bench docs
 	$(BIN)/mypy src
+	cd src && $(CURDIR)/$(BIN)/lint-imports $(CURDIR)/pyproject.toml
 
 format: venv
 	$(BIN)/ruff check --fix src tests example bench docs
