@@ -59,17 +59,20 @@ __all__ = [
 
 
 def verify_token(user: Any, device_id: str, token: Any) -> Device | None:
-    """Verify ``token`` against the user's confirmed device ``device_id``; return it on success."""
-    with transaction.atomic():
-        device = device_to_verify(user, device_id)
-        return device if device is not None and device.verify_token(token) else None
+    """Verify ``token`` against the user's confirmed device ``device_id``; return it on success.
+
+    Two statements: the device's ``SELECT`` and the conditional ``UPDATE`` that decides (see
+    :mod:`django_otp.verification`); no transaction or row lock is needed for that.
+    """
+    device = device_to_verify(user, device_id)
+    return device if device is not None and device.verify_token(token) else None
 
 
 def device_to_verify(user: Any, device_id: Any) -> Device | None:
-    """Load ``user``'s confirmed device ``device_id``, locked for verifying; else ``None``.
+    """Load ``user``'s confirmed device ``device_id`` for verifying; else ``None``.
 
-    Call it inside a transaction; an unknown, malformed, foreign or unconfirmed id gives
-    ``None``.
+    Inside a transaction the row stays locked until it ends (see :func:`select_for_verify`);
+    an unknown, malformed, foreign or unconfirmed id gives ``None``.
     """
     from django_otp.models import Device
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from django_otp import signals
 from django_otp.app_settings import app_settings
-from django_otp.internal.db import device_row, unchanged
+from django_otp.internal.db import conditional_update, database_of, device_row, unchanged
 from django_otp.signals import current_request, send_after_commit
 
 __all__ = [
@@ -119,17 +119,16 @@ class TokenMatch:
     """How to consume a token that matched, returned by ``Device.find_token_match``.
 
     ``condition`` must still hold on the device's row at write time (for example
-    ``Q(last_t__lt=t)``), ``changes`` are written with it, and ``claim`` (optional) consumes
-    something outside the device row first, returning ``False`` if it was already gone.
+    ``Q(last_t__lt=t)``), and ``changes`` are written with it. ``claim`` (optional) consumes
+    something outside the device row once that write took effect, and decides: it returns
+    ``False`` if a parallel request consumed it first. The ``condition`` should then require
+    that the thing still exists (an ``Exists()`` subquery), so that only a parallel success
+    can make a claim fail, and the write it followed changed nothing that success did not.
     """
 
     condition: Q = field(default_factory=Q)
     changes: dict[str, Any] = field(default_factory=dict)
     claim: Callable[[], bool] | None = None
-
-
-class _Lost(Exception):
-    """A parallel request consumed the token first."""
 
 
 def _counts_failures(device: VerifiableDevice) -> bool:
@@ -149,8 +148,7 @@ class Attempt:
         self.token = token
         self.throttle = throttle
         self.now = timezone.now()
-        self.rows = device_row(device)
-        self.db = self.rows.db
+        self.db = database_of(device)
         self.normalized: str | None = None
         self.match: TokenMatch | None = None
         self.refused: dict[str, Any] | None = None
@@ -193,20 +191,14 @@ class Attempt:
             return False
         device = self.device
         changes = {**match.changes, **device.verification_success_changes(self.now)}
-        rows = self.rows.filter(self._seen() & match.condition)
+        seen = self._seen()
 
         def apply() -> bool:
-            return (rows.update(**changes) if changes else int(rows.exists())) == 1
+            if not changes:
+                return device_row(device, seen, match.condition).exists()
+            return conditional_update(device, changes, seen, match.condition) == 1
 
-        try:
-            if match.claim is None:
-                if not apply():
-                    return False
-            else:
-                with transaction.atomic(using=self.db):
-                    if not match.claim() or not apply():
-                        raise _Lost
-        except _Lost:
+        if not apply() or (match.claim is not None and not match.claim()):
             return False
         for name, value in changes.items():
             setattr(device, name, value)
@@ -219,8 +211,10 @@ class Attempt:
         if self.throttle and _counts_failures(device):
             if _throttles(device):
                 count = device.throttling_failure_count + 1
-                updated = self.rows.filter(self._seen()).update(
-                    throttling_failure_count=count, throttling_failure_timestamp=self.now
+                updated = conditional_update(
+                    device,
+                    {"throttling_failure_count": count, "throttling_failure_timestamp": self.now},
+                    self._seen(),
                 )
                 if not updated:
                     return False
@@ -228,7 +222,7 @@ class Attempt:
                 # Parallel failures all count; each reads back its own total while the row
                 # (on SQLite, the database) is still locked by its write.
                 with transaction.atomic(using=self.db):
-                    rows = self.rows
+                    rows = device_row(device)
                     rows.update(
                         throttling_failure_count=F("throttling_failure_count") + 1,
                         throttling_failure_timestamp=self.now,

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -148,9 +147,8 @@ def verify_device_id(
     """
     if not token:
         return Verification(None, "token_required")
-    with transaction.atomic():
-        device = device_to_verify(user, device_id) if device_id else None
-        return verify_device(device, token, request=request, login=login)
+    device = device_to_verify(user, device_id) if device_id else None
+    return verify_device(device, token, request=request, login=login)
 
 
 def challenge_device(device: Device | None) -> Challenge:

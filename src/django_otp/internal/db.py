@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, router, transaction
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 
-__all__ = ["device_row", "select_for_verify", "unchanged"]
+__all__ = [
+    "conditional_update",
+    "database_of",
+    "device_row",
+    "select_for_verify",
+    "unchanged",
+]
+
+#: The comparisons :func:`conditional_update` writes itself, by lookup name.
+_OPERATORS = {"exact": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
 def select_for_verify(devices: QuerySet) -> QuerySet:
@@ -17,11 +27,15 @@ def select_for_verify(devices: QuerySet) -> QuerySet:
     a transaction there that reads first and writes later fails at once ("database is
     locked") when another connection wrote in between; so on SQLite the transaction takes
     the database's write lock up front instead, and parallel verifications wait their turn.
+    Outside a transaction there is nothing to hold: each statement commits on its own, and
+    the verification path's conditional write decides without a lock.
     """
     connection = connections[devices.db]
+    if not connection.in_atomic_block:
+        return devices
     if connection.features.has_select_for_update:
         return devices.select_for_update()
-    if connection.vendor == "sqlite" and connection.in_atomic_block:
+    if connection.vendor == "sqlite":
         table = connection.ops.quote_name(devices.model._meta.db_table)
         pk = connection.ops.quote_name(devices.model._meta.pk.column)
         with connection.cursor() as cursor:
@@ -29,11 +43,19 @@ def select_for_verify(devices: QuerySet) -> QuerySet:
     return devices
 
 
-def device_row(instance: Any) -> QuerySet:
-    """A queryset of exactly the row of ``instance`` (a model instance), on its database."""
-    model = type(instance)
-    db = instance._state.db or router.db_for_write(model, instance=instance)
-    return model._base_manager.using(db).filter(pk=instance.pk)
+def database_of(instance: Any) -> str:
+    """The alias of the database a model instance came from (or would be written to)."""
+    return instance._state.db or router.db_for_write(type(instance), instance=instance)
+
+
+def device_row(instance: Any, *conditions: Q) -> QuerySet:
+    """A queryset of exactly the row of ``instance`` (a model instance), on its database.
+
+    ``conditions`` are added in the same ``filter()`` call, which is the cheaper way to build
+    the conditional writes of the verification path.
+    """
+    manager = type(instance)._base_manager.db_manager(database_of(instance))
+    return manager.filter(*conditions, pk=instance.pk)
 
 
 def unchanged(**seen: Any) -> Q:
@@ -46,3 +68,81 @@ def unchanged(**seen: Any) -> Q:
     for name, value in seen.items():
         condition &= Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
     return condition
+
+
+def _flatten(condition: Q, leaves: list[tuple[str, Any]]) -> bool:
+    """Collect the ``(lookup, value)`` pairs of an AND-only ``Q``; ``False`` if it is not one."""
+    if condition.negated or (condition.connector != Q.AND and len(condition.children) > 1):
+        return False
+    for child in condition.children:
+        if isinstance(child, Q):
+            if not _flatten(child, leaves):
+                return False
+        elif isinstance(child, tuple):
+            leaves.append(child)
+        else:  # an expression, such as Exists()
+            return False
+    return True
+
+
+def _plain_field(meta: Any, name: str) -> Any:
+    """The concrete, non-relation field ``name`` (``pk`` included), or ``None``."""
+    try:
+        field = meta.pk if name == "pk" else meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return None if field.is_relation or not field.concrete else field
+
+
+def _update_sql(
+    instance: Any, changes: dict[str, Any], conditions: tuple[Q, ...], connection: Any
+) -> tuple[str, list[Any]] | None:
+    """The SQL of :func:`conditional_update`, or ``None`` where the ORM must build it."""
+    meta = type(instance)._meta
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in changes.items():
+        field = _plain_field(meta, name)
+        if field is None or hasattr(value, "resolve_expression"):
+            return None
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    leaves: list[tuple[str, Any]] = [("pk", instance.pk)]
+    if not all(_flatten(condition, leaves) for condition in conditions):
+        return None
+    tests = []
+    for lookup, value in leaves:
+        name, _, operator = lookup.partition("__")
+        field = _plain_field(meta, name)
+        if field is None or hasattr(value, "resolve_expression"):
+            return None
+        column = quote(field.column)
+        if operator == "isnull" or (value is None and operator in ("", "exact")):
+            negate = operator == "isnull" and not value
+            tests.append(f"{column} IS {'NOT ' if negate else ''}NULL")
+        elif (operator or "exact") in _OPERATORS:
+            tests.append(f"{column} {_OPERATORS[operator or 'exact']} %s")
+            params.append(field.get_db_prep_value(value, connection, prepared=False))
+        else:
+            return None
+    table = quote(meta.db_table)
+    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(tests)}"
+    return sql, params
+
+
+def conditional_update(instance: Any, changes: dict[str, Any], *conditions: Q) -> int:
+    """Write ``changes`` to the row of ``instance`` if it meets ``conditions``; rows written.
+
+    The same statement as ``device_row(instance, *conditions).update(**changes)``, written
+    directly for the conditions the verification path uses (comparisons and ``isnull`` of
+    plain columns, joined by AND), which saves most of the ORM's per-call work on the hottest
+    write of the package. Anything else goes through the ORM.
+    """
+    db = database_of(instance)
+    connection = connections[db]
+    built = _update_sql(instance, changes, conditions, connection) if changes else None
+    if built is None:
+        return device_row(instance, *conditions).update(**changes)
+    with transaction.mark_for_rollback_on_error(using=db), connection.cursor() as cursor:
+        cursor.execute(*built)
+        return cursor.rowcount

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.db.models import Exists, Q
+from django.db.models.signals import post_delete, pre_delete
 from django.utils.crypto import constant_time_compare, get_random_string
 
 from django_otp import token_hashing, tokens
@@ -52,17 +54,23 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
                 found = pk
         if found is None:
             return None
-        return TokenMatch(claim=self._token_claim(found))
+        still_there = Exists(StaticToken._base_manager.filter(pk=found))
+        return TokenMatch(condition=Q(still_there), claim=self._token_claim(found))
 
     def _token_claim(self, token_pk: int) -> Callable[[], bool]:
         """Return a callable that deletes the token row ``token_pk``, True if it was there.
 
-        With hashing on, the device's remaining plain codes are hashed at the same time.
+        It runs once the device's conditional write took effect. With hashing on, the
+        device's remaining plain codes are hashed at the same time.
         """
         db = self._state.db
 
         def claim() -> bool:
-            deleted, _ = StaticToken._base_manager.using(db).filter(pk=token_pk).delete()
+            rows = StaticToken._base_manager.using(db).filter(pk=token_pk)
+            if pre_delete.has_listeners(StaticToken) or post_delete.has_listeners(StaticToken):
+                deleted, _ = rows.delete()
+            else:  # one DELETE, without the collector's transaction around it
+                deleted = rows._raw_delete(rows.db)
             if deleted and app_settings.OTP_STATIC_HASH_TOKENS:
                 StaticToken.hash_plain_tokens(
                     StaticToken._base_manager.using(db).filter(device=self)
