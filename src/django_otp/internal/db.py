@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, router, transaction
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connections, router, transaction
 from django.db.models import Q, QuerySet
 
 __all__ = [
@@ -126,7 +126,8 @@ def _update_sql(
         else:
             return None
     table = quote(meta.db_table)
-    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(tests)}"
+    # Only quoted column names and placeholders go into the text; every value is a parameter.
+    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(tests)}"  # noqa: S608
     return sql, params
 
 
