@@ -16,14 +16,12 @@ from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 
 from django_otp.internal.db import select_for_verify
+from django_otp.internal.session_keys import DEVICE_ID_SESSION_KEY
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from django_otp.models import Device
-
-#: Session key under which the persistent id of the verifying device is stored.
-DEVICE_ID_SESSION_KEY = "otp_device_id"
 
 
 def login(request: HttpRequest, device: Device | None) -> None:
@@ -38,7 +36,10 @@ def login(request: HttpRequest, device: Device | None) -> None:
 
 
 def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    """Persist ``user.otp_device`` (set by the OTP forms) when Django logs the user in."""
+    """Record the password proof and persist ``user.otp_device`` (set by the OTP forms)."""
+    from django_otp.flows.verify import record_password
+
+    record_password(request, user)
     if hasattr(user, "otp_device"):
         login(request, user.otp_device)
 

@@ -20,6 +20,7 @@ from django.core.signals import setting_changed
 
 from django_otp.internal import rules
 from django_otp.internal.keys import key_list_problem
+from django_otp.internal.policy_rules import path_policies_problem, policies_problem
 
 T = TypeVar("T")
 
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: Prefixes of the settings families this package owns; unknown names under them are typos.
-OWNED_PREFIXES = ("OTP_HOTP_", "OTP_TOTP_", "OTP_STATIC_", "OTP_EMAIL_")
+OWNED_PREFIXES = ("OTP_HOTP_", "OTP_TOTP_", "OTP_STATIC_", "OTP_EMAIL_", "OTP_REMEMBER_")
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,26 @@ class AppSettings:
     OTP_KEY_ENCRYPTION_KEYS = Setting[list[str]]((), key_list_problem, convert=_key_list)
     #: Store new backup codes as keyed hashes instead of plain text.
     OTP_STATIC_HASH_TOKENS = Setting[bool](False, rules.boolean)
+
+    # The authentication state (django_otp.assurance) and step-up.
+    #: Named policies (name: dict or policy object); they add to and override the built-in ones.
+    OTP_POLICIES = Setting[dict[str, Any]]({}, policies_problem, convert=dict)
+    #: ``(path regex, policy name)`` pairs that OTPMiddleware enforces; the first match wins.
+    OTP_PATH_POLICIES = Setting[list[tuple[str, str]]](
+        (), path_policies_problem, convert=lambda value: [tuple(item) for item in value or ()]
+    )
+    #: Where an unmet policy sends a person: a URL or URL name (the step-up page by default).
+    OTP_STEP_UP_URL = Setting[str]("otp:step-up", rules.text)
+    #: An alias of ``CACHES`` that keeps device state between requests; ``None``: no cache.
+    OTP_CACHE = Setting[Any](None, rules.optional_text)
+    #: Seconds a cached device state may be used before it is read again.
+    OTP_CACHE_TIMEOUT = Setting[int](300, rules.positive_int)
+
+    # Remembered browsers (django_otp.contrib.remember).
+    #: Days a browser stays trusted after "trust this browser"; 0 does not offer it.
+    OTP_REMEMBER_DAYS = Setting[int](0, rules.non_negative_int)
+    #: The name of the remembered-browser cookie.
+    OTP_REMEMBER_COOKIE_NAME = Setting[str]("otp_remember", rules.text)
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}

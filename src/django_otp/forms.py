@@ -16,6 +16,7 @@ from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 
 from django_otp import device_to_verify, devices_for_user
+from django_otp.assurance.proofs import device_proof
 from django_otp.flows import verify as flows
 from django_otp.flows.verify import Challenge, Verification
 from django_otp.models import Device
@@ -168,3 +169,19 @@ class OTPTokenForm(OTPAuthenticationFormMixin, forms.Form):
     def get_user(self) -> Any:
         """The user being verified."""
         return self.user
+
+
+class StepUpForm(OTPTokenForm):
+    """``OTPTokenForm`` that offers only the user's devices that can help to meet ``policy``."""
+
+    def __init__(self, user: Any, policy: Any, *args: Any, **kwargs: Any) -> None:
+        self.policy = policy
+        super().__init__(user, None, *args, **kwargs)
+
+    def device_choices(self, user: Any) -> list[tuple[str, str]]:  # type: ignore[override]
+        """A blank entry, then the confirmed devices whose proof the policy accepts."""
+        choices = [("", "---------")]
+        for device in devices_for_user(user):
+            if self.policy.accepts(device_proof(device, 0)):
+                choices.append((device.persistent_id, device.name))
+        return choices

@@ -1,107 +1,60 @@
-"""Request integration: tell every request whether its session was verified by a device.
+"""Request integration: what every request's session has proved, and the path policies.
 
 :class:`OTPMiddleware` gives ``request.user`` an ``otp_device`` attribute and an
-``is_verified()`` method, lazily: nothing is read until the user is touched, anonymous users
-cost no query and a verified session costs one (the device). :func:`request_is_verified` and
-:func:`ensure_verification` run the same verification where the middleware is not installed.
+``is_verified()`` method, and the request an ``otp_state`` (the authentication state), all
+lazily: nothing is read until it is touched, anonymous users cost no query and a verified
+session costs one (the device; none with ``OTP_CACHE``). It enforces ``OTP_PATH_POLICIES``.
+:func:`request_is_verified` and :func:`ensure_verification` run the same verification where
+the middleware is not installed.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
-from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.app_settings import app_settings
+from django_otp.assurance.state import AuthState, state_for
+from django_otp.assurance.verified import (
+    aannotate,
+    annotate,
+    annotated,
+    is_verified,
+    request_is_verified,
+)
+from django_otp.flows.stepup import refusal
 from django_otp.signals import current_request
+
+__all__ = ["OTPMiddleware", "ensure_verification", "is_verified", "request_is_verified"]
 
 _UserCheck = Callable[[HttpRequest, Any], Any]
 _AsyncUserCheck = Callable[[HttpRequest, Any], Awaitable[Any]]
 
 
-def is_verified(user: Any) -> bool:
-    """Return ``True`` if ``user`` was verified by a device in this session."""
-    return user.otp_device is not None
-
-
-def _legacy_to_persistent_id(value: str) -> str:
-    """Rewrite a legacy ``"<module path>.<ClassName>/<id>"`` to ``"<app>.<ClassName>/<id>"``."""
-    parts = value.split(".")
-    if len(parts) > 2:
-        return f"{parts[-3]}.{parts[-1]}"
-    return value
-
-
-#: Set on a user object once this module has annotated it (``is_verified`` alone proves
-#: nothing: a custom user model may have its own attribute of that name).
-_ANNOTATED = "_otp_annotated"
-
-
-def _session_to_read(request: HttpRequest, user: Any) -> Any:
-    """Mark ``user`` unverified; return the session to look in, or ``None`` if pointless."""
-    user.otp_device = None
-    user.is_verified = functools.partial(is_verified, user)
-    setattr(user, _ANNOTATED, True)
-    if not user.is_authenticated:
-        return None
-    return getattr(request, "session", None)
-
-
-def _device_id(value: Any) -> str | None:
-    """The persistent id stored in the session, in current form, or ``None``."""
-    if not value or not isinstance(value, str):
-        return None
-    return _legacy_to_persistent_id(value)
-
-
-def _conclude(session: Any, user: Any, device: Any) -> Any:
-    """Accept only a confirmed device of ``user``; a session naming anything else loses it."""
-    if device is not None and (device.user_id != user.pk or not device.confirmed):
-        device = None
-    if device is None and DEVICE_ID_SESSION_KEY in session:
-        del session[DEVICE_ID_SESSION_KEY]
-    user.otp_device = device
-    return user
-
-
 def _verify(request: HttpRequest, user: Any) -> Any:
     """Annotate ``user`` with ``otp_device`` and ``is_verified`` from ``request.session``."""
-    from django_otp.models import Device
-
-    session = _session_to_read(request, user)
-    if session is None:
-        return user
-    device_id = _device_id(session.get(DEVICE_ID_SESSION_KEY))
-    device = Device.from_persistent_id(device_id) if device_id else None
-    return _conclude(session, user, device)
+    return annotate(request, user)
 
 
 async def _averify(request: HttpRequest, user: Any) -> Any:
-    """Async variant of :func:`_verify`, using the async ORM and session API."""
-    from django_otp.models import Device
-
-    session = _session_to_read(request, user)
-    if session is None:
-        return user
-    aget = getattr(session, "aget", None)  # Django >= 5.1
-    value = await aget(DEVICE_ID_SESSION_KEY) if aget else session.get(DEVICE_ID_SESSION_KEY)
-    device_id = _device_id(value)
-    device = await Device.afrom_persistent_id(device_id) if device_id else None
-    return _conclude(session, user, device)
+    """Async variant of :func:`_verify`."""
+    return await aannotate(request, user)
 
 
 def _verify_if_needed(request: HttpRequest, user: Any) -> Any:
-    if not getattr(user, _ANNOTATED, False):
+    if not annotated(user):
         _verify(request, user)
     return user
 
 
 async def _averify_if_needed(request: HttpRequest, user: Any) -> Any:
-    if not getattr(user, _ANNOTATED, False):
+    if not annotated(user):
         await _averify(request, user)
     return user
 
@@ -130,12 +83,24 @@ def ensure_verification(request: HttpRequest) -> None:
     _install(request, _verify_if_needed, _averify_if_needed)
 
 
-def request_is_verified(request: HttpRequest) -> bool:
-    """Return ``request.user.is_verified()``, verifying on demand without ``OTPMiddleware``."""
-    user = getattr(request, "user", None)
-    if user is None:
-        return False
-    return bool(_verify_if_needed(request, user).is_verified())
+def _path_policy(path: str) -> str | None:
+    """The policy ``OTP_PATH_POLICIES`` names for ``path`` (the first match), if any."""
+    for pattern, policy in _compiled(tuple(app_settings.OTP_PATH_POLICIES)):
+        if pattern.search(path):
+            return policy
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(rules: tuple[tuple[str, str], ...]) -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(pattern), policy) for pattern, policy in rules]
+
+
+def _record_activity(request: HttpRequest) -> None:
+    """Note the session's activity for the idle limits, if the request read the session."""
+    session = getattr(request, "session", None)
+    if session is not None and getattr(session, "accessed", False):
+        state_for(request).record_activity()
 
 
 class OTPMiddleware:
@@ -158,16 +123,28 @@ class OTPMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         _install(request, _verify, _averify)
+        request.otp_state = AuthState(request)  # type: ignore[attr-defined]
         token = current_request.set(request)
         try:
-            return self.get_response(request)
+            policy = _path_policy(request.path_info)
+            response = refusal(request, policy) if policy else None
+            if response is None:
+                response = self.get_response(request)
+            _record_activity(request)
+            return response
         finally:
             current_request.reset(token)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         _install(request, _verify, _averify)
+        request.otp_state = AuthState(request)  # type: ignore[attr-defined]
         token = current_request.set(request)
         try:
-            return await self.get_response(request)
+            policy = _path_policy(request.path_info)
+            response = await sync_to_async(refusal)(request, policy) if policy else None
+            if response is None:
+                response = await self.get_response(request)
+            _record_activity(request)
+            return response
         finally:
             current_request.reset(token)

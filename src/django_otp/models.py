@@ -66,7 +66,7 @@ def _wait_ends(since: datetime.datetime | None, seconds: float) -> datetime.date
     return None
 
 
-def _parse_persistent_id(persistent_id: Any) -> tuple[type[Device], int] | None:
+def parse_persistent_id(persistent_id: Any) -> tuple[type[Device], int] | None:
     """Split ``"<app_label>.<model_name>/<id>"`` into a device model and an id, or ``None``."""
     if not isinstance(persistent_id, str):
         return None
@@ -94,6 +94,14 @@ class Device(models.Model):
     confirmed = models.BooleanField(default=True, help_text="Is this device ready for use?")
 
     objects = DeviceManager()
+
+    #: The name of this device type in policies (``"totp"``, ...); ``None``: its app label.
+    otp_method: str | None = None
+    #: The RFC 8176 ``amr`` values that a verification with this device proves.
+    otp_amr: tuple[str, ...] = ("otp",)
+    #: What such a verification proves besides: any of ``phishing_resistant``,
+    #: ``hardware_bound``, ``user_verified``, ``out_of_band`` and ``recovery``.
+    otp_properties: frozenset[str] = frozenset()
 
     class Meta:
         abstract = True
@@ -125,7 +133,7 @@ class Device(models.Model):
     @classmethod
     def from_persistent_id(cls, persistent_id: str, for_verify: bool = False) -> Device | None:
         """Load any device from its persistent id; ``None`` for anything unknown or malformed."""
-        parsed = _parse_persistent_id(persistent_id)
+        parsed = parse_persistent_id(persistent_id)
         if parsed is None:
             return None
         model, device_id = parsed
@@ -139,7 +147,7 @@ class Device(models.Model):
         cls, persistent_id: str, for_verify: bool = False
     ) -> Device | None:
         """Async variant of :meth:`from_persistent_id`."""
-        parsed = _parse_persistent_id(persistent_id)
+        parsed = parse_persistent_id(persistent_id)
         if parsed is None:
             return None
         model, device_id = parsed
@@ -147,6 +155,14 @@ class Device(models.Model):
         if for_verify:
             devices = select_for_verify(devices)
         return await devices.afirst()
+
+    def otp_proof(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The ``amr`` values and properties of the verification that just succeeded.
+
+        Read by :mod:`django_otp.assurance` to record the proof; a device type whose proof
+        depends on the credential or on the ceremony (passkeys) overrides it.
+        """
+        return self.otp_amr, self.otp_properties
 
     def is_interactive(self) -> bool:
         """True if this device type sends a challenge (overrides :meth:`generate_challenge`)."""

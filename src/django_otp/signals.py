@@ -47,6 +47,19 @@ device_confirmed = Signal()
 device_deleted = Signal()
 
 
+#: A step-up met a policy. Arguments: ``device``, ``user``, ``request``, ``policy`` (its name).
+step_up_succeeded = Signal()
+
+#: A browser was remembered ("trust this browser"); ``sender`` is the ``RememberedBrowser``
+#: model. Arguments: ``browser`` (the row; never the cookie value), ``user``, ``request``.
+browser_remembered = Signal()
+
+#: Remembered browsers were revoked; ``sender`` is the ``RememberedBrowser`` model.
+#: Arguments: ``browsers`` (the rows), ``user``, ``request``, ``reason`` (``"user"``,
+#: ``"everything"``, ``"device_removed"``, ``"password_changed"``).
+browser_revoked = Signal()
+
+
 def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.
 
@@ -56,14 +69,21 @@ def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     sender = type(device)
     if not signal.has_listeners(sender):
         return
-    request = current_request.get()
     try:
         user = device.user
     except ObjectDoesNotExist:
         user = None
+    db = device._state.db or router.db_for_write(sender, instance=device)
+    send_event(signal, sender, using=db, device=device, user=user, **kwargs)
+
+
+def send_event(signal: Signal, sender: Any, *, using: str, **kwargs: Any) -> None:
+    """Send ``signal`` from ``sender`` with ``kwargs`` and the current request, after commit."""
+    if not signal.has_listeners(sender):
+        return
+    request = current_request.get()
 
     def send() -> None:
-        signal.send(sender=sender, device=device, user=user, request=request, **kwargs)
+        signal.send(sender=sender, request=request, **kwargs)
 
-    db = device._state.db or router.db_for_write(sender, instance=device)
-    transaction.on_commit(send, using=db)
+    transaction.on_commit(send, using=using)

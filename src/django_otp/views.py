@@ -1,17 +1,29 @@
-"""A login view that asks for what the user still has to prove: password and token, or token."""
+"""The login view that asks for what the user still has to prove, the step-up page, and the
+mixin that puts a class-based view behind a policy."""
 
 from __future__ import annotations
 
 import functools
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView
 
-from django_otp.forms import OTPAuthenticationForm, OTPTokenForm
-from django_otp.middleware import request_is_verified
+from django_otp.assurance.policies import get_policy
+from django_otp.assurance.state import state_for
+from django_otp.decorators import otp_required, policy_gate
+from django_otp.flows import stepup
+from django_otp.flows.verify import NO_PASSWORD
+from django_otp.forms import OTPAuthenticationForm, OTPTokenForm, StepUpForm
+from django_otp.middleware import ensure_verification, request_is_verified
 
 
 class LoginView(auth_views.LoginView):
@@ -39,8 +51,88 @@ class LoginView(auth_views.LoginView):
         backend = self.request.session.get(BACKEND_SESSION_KEY)
         if backend and not hasattr(user, "backend"):
             user.backend = backend
+            setattr(user, NO_PASSWORD, True)  # signed in already: no password this time
         return super().form_valid(form)
 
 
 #: The view function, kept for URLconfs written for django-otp.
 login = LoginView.as_view()
+
+
+class OTPRequiredMixin:
+    """Put a class-based view behind ``otp_required``: set ``otp_policy`` to ask for more.
+
+    With ``otp_policy = None`` the view behaves as ``otp_required`` (a verified session, or
+    the sign-in page); with a policy name or object, an unmet policy leads to the step-up
+    page (or to ``401`` for a client that wants JSON).
+    """
+
+    otp_policy: Any = None
+    otp_login_url: str | None = None
+    otp_redirect_field_name: str | None = "next"
+    otp_if_configured: bool = False
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        options: dict[str, Any] = {
+            "login_url": self.otp_login_url,
+            "redirect_field_name": self.otp_redirect_field_name,
+            "if_configured": self.otp_if_configured,
+        }
+        if self.otp_policy is None:
+            view = otp_required(super().dispatch, **options)  # type: ignore[misc]
+            return view(request, *args, **kwargs)
+        ensure_verification(request)
+        response = policy_gate(request, self.otp_policy, **options)
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+@method_decorator(never_cache, name="dispatch")
+class StepUpView(FormView):
+    """Ask a signed-in user to prove a device that meets a policy, then send them back.
+
+    The page names the policy in ``?policy=`` (``default`` when absent) and the page to
+    return to in ``?next=`` (ignored unless it is on this site). Only the user's devices
+    that can meet the policy are offered.
+    """
+
+    template_name = "otp/step_up.html"
+    form_class = StepUpForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        ensure_verification(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+        self.policy = get_policy(request.GET.get("policy") or request.POST.get("policy"))
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def next_url(self) -> str:
+        """Where to go afterwards: a URL of this site, else ``LOGIN_REDIRECT_URL``."""
+        value = self.request.POST.get("next") or self.request.GET.get("next")
+        return stepup.safe_next(self.request, value) or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs.update(user=self.request.user, policy=self.policy)
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            policy=self.policy,
+            unmet=state_for(self.request).unmet(self.policy),
+            next=self.next_url,
+            resubmit=bool(self.request.GET.get("resubmit")),
+        )
+        return context
+
+    def form_valid(self, form: StepUpForm) -> HttpResponse:
+        device = self.request.user.otp_device  # type: ignore[union-attr]
+        stepup.complete(self.request, device, self.policy)
+        return HttpResponseRedirect(self.next_url)
+
+
+#: The step-up page as a view function.
+step_up = StepUpView.as_view()

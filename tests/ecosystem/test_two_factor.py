@@ -440,6 +440,7 @@ class TestNamesTheEcosystemUses:
             ("redirect_field_name", "next"),
             ("login_url", None),
             ("if_configured", False),
+            ("policy", None),  # added by django-otp-ng, after django-otp's parameters
         ]
         mixin = OTPAuthenticationFormMixin
         assert _parameters(mixin.clean_otp) == [("user", EMPTY)]

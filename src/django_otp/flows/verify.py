@@ -10,6 +10,7 @@ reads, with the form's own messages when it has them.
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from django_otp import DEVICE_ID_SESSION_KEY, device_to_verify, verification
+from django_otp.assurance.proofs import device_proof, password_proof
+from django_otp.assurance.state import state_for
 from django_otp.models import Device, VerifyNotAllowed
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "challenge_device",
     "describe",
     "mark_verified",
+    "record_password",
     "verify_device",
     "verify_device_id",
 ]
@@ -189,8 +193,8 @@ def mark_verified(request: HttpRequest, device: Device | None) -> None:
     """Mark the session of ``request`` as verified by ``device``, a confirmed device of its user.
 
     The session key is cycled when the session was not already verified by this device, so
-    a session id seen before verification is worthless after it. This is the body of
-    :func:`django_otp.login`.
+    a session id seen before verification is worthless after it, and the proof is added to
+    the session's authentication state. This is the body of :func:`django_otp.login`.
     """
     user = getattr(request, "user", None)
     if user is None or device is None or device.user_id != user.pk:
@@ -202,4 +206,18 @@ def mark_verified(request: HttpRequest, device: Device | None) -> None:
         if session.get(DEVICE_ID_SESSION_KEY) != device.persistent_id:
             session.cycle_key()
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        state_for(request).add(device_proof(device, time.time()))
     user.otp_device = device
+
+
+#: Set on a user by a view that logs a signed-in user in again without a password (the
+#: token-only form of ``LoginView``), so that no password proof is recorded for it.
+NO_PASSWORD = "_otp_no_password"  # noqa: S105 (an attribute name)
+
+
+def record_password(request: HttpRequest | None, user: Any) -> None:
+    """Record the password proof of a Django ``login()`` (unless the view said there was none)."""
+    if request is None or getattr(user, NO_PASSWORD, False):
+        return
+    if getattr(request, "session", None) is not None:
+        state_for(request).add(password_proof(time.time()))

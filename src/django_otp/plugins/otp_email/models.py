@@ -47,6 +47,9 @@ def _compile(source: str) -> Template:
 class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
     """Sends a token to ``email``, or to the user's address when ``email`` is empty."""
 
+    otp_method = "email"
+    otp_properties = frozenset({"out_of_band"})
+
     # null=True is part of the schema that django-otp 1.7.5 databases already have.
     email = models.EmailField(
         max_length=254,

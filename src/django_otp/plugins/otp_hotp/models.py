@@ -37,6 +37,8 @@ def key_validator(value: Any) -> None:
 class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     """A device that accepts each HOTP counter value once, tolerating a few skipped ones."""
 
+    otp_method = "hotp"
+
     key = SecretKeyField(
         max_length=80,
         validators=[key_validator],

@@ -27,6 +27,9 @@ CODE_LENGTH = 16
 class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
     """A container of single-use tokens (backup codes), each accepted once, in any order."""
 
+    otp_method = "static"
+    otp_properties = frozenset({"recovery"})
+
     def get_throttle_factor(self) -> float:
         """The throttle factor from ``OTP_STATIC_THROTTLE_FACTOR`` (default 1)."""
         return app_settings.OTP_STATIC_THROTTLE_FACTOR

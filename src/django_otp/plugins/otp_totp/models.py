@@ -48,6 +48,8 @@ def drift_is_learnable(drift: int, stored_drift: int, tolerance: int) -> bool:
 class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
     """A device that accepts the TOTP token of each time step once, within a clock tolerance."""
 
+    otp_method = "totp"
+
     key = SecretKeyField(
         max_length=80,
         validators=[key_validator],

@@ -1,0 +1,1 @@
+"""Optional apps built on the core: install only those a site uses."""

@@ -1,0 +1,10 @@
+"""The session keys this package writes (``otp_device_id`` is django-otp's, unchanged)."""
+
+#: The persistent id of the device that verified the session (django-otp's key).
+DEVICE_ID_SESSION_KEY = "otp_device_id"
+#: The proofs of the session (see :mod:`django_otp.assurance.state`).
+PROOFS_SESSION_KEY = "otp_proofs"
+#: The last recorded activity of the session, a Unix time.
+ACTIVITY_SESSION_KEY = "otp_activity"
+
+__all__ = ["ACTIVITY_SESSION_KEY", "DEVICE_ID_SESSION_KEY", "PROOFS_SESSION_KEY"]
