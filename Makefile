@@ -10,7 +10,7 @@ ifeq ($(DB),mysql)
 EXTRAS := dev,mysql
 endif
 
-.PHONY: venv test lint format docs demo bench messages clean
+.PHONY: venv node test lint format docs demo bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,22 @@ $(STAMP)-$(EXTRAS): $(BIN)/python pyproject.toml
 
 venv: $(STAMP)-$(EXTRAS)
 
-test: venv
+# axe-core, which the browser tests inject into pages, pinned here and installed with npm into
+# a git-ignored folder, without package.json or lock file. Without npm, those checks are skipped.
+NODE_DIR := .node
+AXE_CORE := axe-core@4.14.1
+NODE_STAMP := $(NODE_DIR)/.installed-$(AXE_CORE)
+
+$(NODE_STAMP):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --no-save --no-audit --no-fund --prefix $(NODE_DIR) $(AXE_CORE) && touch $@; \
+	else \
+		echo "npm not found: the browser tests skip their accessibility checks"; \
+	fi
+
+node: $(NODE_STAMP)
+
+test: venv node
 	DB=$(DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
@@ -58,4 +73,4 @@ messages: venv
 	cd src/django_otp && $(CURDIR)/$(BIN)/django-admin compilemessages
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NODE_DIR) docs/_build .pytest_cache .mypy_cache .ruff_cache tests/browser/output

@@ -87,6 +87,7 @@ urlpatterns = [
     ),
     path("protected/async/", otp_required(aprotected)),
     path("login/", LoginView.as_view(template_name="otp/admin111/login.html"), name="login"),
+    path("browser/login/", LoginView.as_view(template_name="browser/login.html")),
     path("admin/", admin.site.urls),
     path("otpadmin/", otp_admin_site.urls),
 ]
