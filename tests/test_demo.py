@@ -7,6 +7,7 @@ Each step runs in a subprocess with the demo's own settings and a throw-away SQL
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -17,11 +18,25 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import call_command
 
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "example"
 SCRIPT = Path(__file__).resolve().with_name("demo_script.py")
 URI_PATTERN = re.compile(r"otpauth://\S+")
 BACKUP_CODES_PATTERN = re.compile(r"New backup codes \(each works once\): (.+)")
+EARLIER_CODES_PATTERN = re.compile(r"Backup codes from earlier runs, still unused: (.+)")
+#: Run with the demo's settings: keep the first ``argv[1]`` backup codes of the demo user,
+#: delete the others (as if they had been used), and print the kept ones as JSON.
+USE_BACKUP_CODES = """
+import json, sys
+import django
+django.setup()
+from django_otp.plugins.otp_static.models import StaticToken
+rows = StaticToken.objects.filter(device__user__username="demo").order_by("pk")
+kept = list(rows.values_list("token", flat=True))[: int(sys.argv[1])]
+rows.exclude(token__in=kept).delete()
+print(json.dumps(kept))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +177,53 @@ def test_otp_admin_site_refuses_unverified_staff(visits: dict[str, Any]) -> None
     login_page = visits["staff_admin_login"]
     assert login_page["status"] == 200
     assert 'name="otp_token"' in login_page["body"]
+
+
+def _codes(pattern: re.Pattern[str], output: str) -> list[str]:
+    match = pattern.search(output)
+    assert match is not None, output
+    return match.group(1).split()
+
+
+def test_second_run_shows_the_unused_codes_of_the_first(seed_outputs: tuple[str, str]) -> None:
+    first, second = seed_outputs
+    assert "earlier runs" not in first
+    assert _codes(EARLIER_CODES_PATTERN, second) == _codes(BACKUP_CODES_PATTERN, first)
+
+
+def test_a_run_after_codes_were_used_shows_the_new_and_the_earlier_ones(
+    demo_env: dict[str, str], visits: dict[str, Any]
+) -> None:
+    # After ``visits`` (which signs in with one of the codes), so that it still finds it.
+    kept = json.loads(run(demo_env, "-c", USE_BACKUP_CODES, "2"))
+    assert len(kept) == 2
+    output = run(demo_env, "manage.py", "seed_demo")
+    new = _codes(BACKUP_CODES_PATTERN, output)
+    assert len(new) == 3
+    assert _codes(EARLIER_CODES_PATTERN, output) == kept
+    assert not set(new) & set(kept)
+    assert 'Backup device "backup-codes" holds 5 unused codes.' in output
+    assert "stored hashed" not in output
+
+
+@pytest.mark.django_db
+def test_hashed_codes_are_counted_not_shown(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> None:
+    # In-process with the suite's settings: the demo settings do not turn hashing on.
+    monkeypatch.syspath_prepend(str(EXAMPLE_DIR))
+    from demo_site.management.commands.seed_demo import Command
+
+    settings.OTP_STATIC_HASH_TOKENS = True
+    outputs = []
+    for _ in range(2):
+        out = io.StringIO()
+        call_command(Command(), stdout=out)
+        outputs.append(out.getvalue())
+    first, second = outputs
+    assert len(_codes(BACKUP_CODES_PATTERN, first)) == 5
+    assert "stored hashed" not in first
+    assert "New backup codes" not in second
+    assert "earlier runs" not in second
+    assert "5 more unused codes are stored hashed (OTP_STATIC_HASH_TOKENS)" in second
+    assert 'Backup device "backup-codes" holds 5 unused codes.' in second

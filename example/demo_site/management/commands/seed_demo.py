@@ -51,10 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(phone.config_url)
         self._write_qrcode(phone.config_url)
         self._write_current_code(phone)
-        if new_codes:
-            self.stdout.write("New backup codes (each works once): " + " ".join(new_codes))
-        remaining = backup.token_set.count()
-        self.stdout.write(f'Backup device "{BACKUP_NAME}" holds {remaining} unused codes.')
+        self._write_backup_codes(backup, new_codes)
         self.stdout.write(
             f'Email device "{EMAIL_DEVICE_NAME}": press "Get OTP challenge" on the login page; '
             "the email appears in this console."
@@ -86,6 +83,29 @@ class Command(BaseCommand):
         for code in codes:
             device.token_set.create(token=code)
         return codes
+
+    def _write_backup_codes(self, device: StaticDevice, new_codes: list[str]) -> None:
+        """Print the codes added now, the unused ones from earlier runs, and how many in all.
+
+        Earlier codes are shown when they are stored in plain text; hashed ones
+        (``OTP_STATIC_HASH_TOKENS``) cannot be read back, so only their number is given.
+        """
+        if new_codes:
+            self.stdout.write("New backup codes (each works once): " + " ".join(new_codes))
+        earlier = StaticToken.plain_rows(device.token_set.exclude(token__in=new_codes))
+        earlier_codes = list(earlier.order_by("pk").values_list("token", flat=True))
+        if earlier_codes:
+            self.stdout.write(
+                "Backup codes from earlier runs, still unused: " + " ".join(earlier_codes)
+            )
+        remaining = device.token_set.count()
+        hashed = remaining - len(new_codes) - len(earlier_codes)
+        if hashed:
+            self.stdout.write(
+                f"{hashed} more unused codes are stored hashed (OTP_STATIC_HASH_TOKENS) and "
+                "cannot be shown; they are the ones printed when they were made."
+            )
+        self.stdout.write(f'Backup device "{BACKUP_NAME}" holds {remaining} unused codes.')
 
     def _write_qrcode(self, uri: str) -> None:
         """Print the provisioning URI as a QR code, or say what is missing to draw one."""
