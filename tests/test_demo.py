@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,10 +69,17 @@ def run(env: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed_outputs(demo_env: dict[str, str]) -> tuple[str, str]:
+def qr_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``seed_demo`` writes its QR code image in these tests (not into ``example/``)."""
+    return tmp_path_factory.mktemp("demo-qr") / "demo-qr.svg"
+
+
+@pytest.fixture(scope="module")
+def seed_outputs(demo_env: dict[str, str], qr_image: Path) -> tuple[str, str]:
     """Migrate the temporary database and run ``seed_demo`` twice; return both outputs."""
     run(demo_env, "manage.py", "migrate", "--noinput")
-    return run(demo_env, "manage.py", "seed_demo"), run(demo_env, "manage.py", "seed_demo")
+    seed = ("manage.py", "seed_demo", "--qr-svg", str(qr_image))
+    return run(demo_env, *seed), run(demo_env, *seed)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +114,22 @@ def test_seed_prints_provisioning_uri_qr_and_code(seed_outputs: tuple[str, str])
     assert "\u2588" in first or "\u2580" in first or "\u2584" in first  # a drawn QR code
     assert re.search(r"Current code: \d{6} ", first)
     assert len(BACKUP_CODES_PATTERN.search(first).group(1).split()) == 5  # type: ignore[union-attr]
+
+
+def test_seed_writes_a_qr_code_image_that_scans(
+    seed_outputs: tuple[str, str], qr_image: Path
+) -> None:
+    first, _ = seed_outputs
+    assert "drawn for a dark terminal" in first
+    assert f"On a light terminal, scan the image instead: {qr_image.resolve()} " in first
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg is not installed (Debian: apt-get install zbar-tools)")
+    result = subprocess.run(
+        [zbarimg, "--raw", "-q", str(qr_image)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == _uri(first)
 
 
 def test_seed_is_idempotent(seed_outputs: tuple[str, str]) -> None:
@@ -197,7 +221,7 @@ def test_a_run_after_codes_were_used_shows_the_new_and_the_earlier_ones(
     # After ``visits`` (which signs in with one of the codes), so that it still finds it.
     kept = json.loads(run(demo_env, "-c", USE_BACKUP_CODES, "2"))
     assert len(kept) == 2
-    output = run(demo_env, "manage.py", "seed_demo")
+    output = run(demo_env, "manage.py", "seed_demo", "--qr-svg", os.devnull)
     new = _codes(BACKUP_CODES_PATTERN, output)
     assert len(new) == 3
     assert _codes(EARLIER_CODES_PATTERN, output) == kept
@@ -218,7 +242,7 @@ def test_hashed_codes_are_counted_not_shown(
     outputs = []
     for _ in range(2):
         out = io.StringIO()
-        call_command(Command(), stdout=out)
+        call_command(Command(), qr_svg=tmp_path / "demo-qr.svg", stdout=out)
         outputs.append(out.getvalue())
     first, second = outputs
     assert len(_codes(BACKUP_CODES_PATTERN, first)) == 5
