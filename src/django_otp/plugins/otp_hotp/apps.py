@@ -8,3 +8,7 @@ class DefaultConfig(AppConfig):
     name = "django_otp.plugins.otp_hotp"
     verbose_name = _("Hardware tokens (HOTP)")
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        # The system checks load here too, so that django_otp.E003 can report a missing core app.
+        from django_otp import checks  # noqa: F401
