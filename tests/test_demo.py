@@ -7,6 +7,7 @@ Each step runs in a subprocess with the demo's own settings and a throw-away SQL
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import os
@@ -251,3 +252,26 @@ def test_hashed_codes_are_counted_not_shown(
     assert "earlier runs" not in second
     assert "5 more unused codes are stored hashed (OTP_STATIC_HASH_TOKENS)" in second
     assert 'Backup device "backup-codes" holds 5 unused codes.' in second
+
+
+def test_first_superuser_signs_in_with_a_backup_code_then_adds_a_phone(
+    visits: dict[str, Any],
+) -> None:
+    # The procedure the README and the installation page give for the first superuser.
+    assert visits["root_backup_device"]["name"] == "Backup Code"
+    page = visits["root_password_only"]
+    assert page["status"] == 200
+    assert (
+        f'<option value="{visits["root_backup_device"]["id"]}">Backup Code</option>'
+        in (page["body"])
+    )
+    assert visits["root_backup_code"]["status"] == 302
+    assert visits["root_backup_code"]["location"] == "/admin/"
+    assert visits["root_admin"]["status"] == 200
+    assert "Authenticator apps (TOTP)" in visits["root_admin"]["body"]
+    assert visits["root_add_page"]["status"] == 200
+    assert visits["root_add"]["status"] == 302, visits["root_add"]["body"]
+    assert visits["root_phone"] == {"confirmed": True}
+    assert "QR Code" in visits["root_changelist"]["body"]
+    assert visits["root_phone_config"]["status"] == 200
+    assert html.escape(visits["root_phone_url"]) in visits["root_phone_config"]["body"]

@@ -1,13 +1,17 @@
-"""The LoginView example of the README and the installation page works exactly as shown.
+"""The examples of the README and the installation page work exactly as shown.
 
-The URLconf is taken from the documents' code blocks and the template from
-``docs/examples/templates`` (which the installation page includes and the README repeats),
-so the documents cannot drift from what is tested.
+The LoginView URLconf and the admin's ``AdminConfig`` are taken from the documents' code
+blocks, and the login template from ``docs/examples/templates`` (which the installation page
+includes and the README repeats), so the documents cannot drift from what is tested.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 import types
 from pathlib import Path
@@ -189,3 +193,107 @@ class LoginExampleTests(TestCase):
 def test_each_document_has_the_example(name: str) -> None:
     module = urlconf(EXAMPLES[name]())
     assert [str(pattern.pattern) for pattern in module.urlpatterns] == ["login/", "payroll/"]
+
+
+ADMIN_CONFIG = {
+    "README": lambda: only(markdown_blocks(README, "python"), "default_site"),
+    "installation": lambda: only(rst_python_blocks(INSTALLATION), "default_site"),
+}
+
+#: Run in a fresh project whose ``myproject/apps.py`` is the documents' AdminConfig and whose
+#: package is an installed app too (so ``default = False`` matters); prints what it found.
+ADMIN_PROBE = """
+import json
+import django
+from django.test.utils import setup_test_environment
+
+django.setup()
+setup_test_environment()
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+
+response = Client().get("/admin/")
+login = Client().get("/admin/login/")
+print(json.dumps({
+    "site": [admin.site.__class__.__module__, admin.site.__class__.__name__],
+    "project_app": type(apps.get_app_config("myproject")).__name__,
+    "admin_app": type(apps.get_app_config("admin")).__name__,
+    "admin_redirect": [response.status_code, response.get("Location")],
+    "login_templates": [t.name for t in login.templates],
+    "login_has_token": 'name="otp_token"' in login.content.decode(),
+}))
+"""
+
+ADMIN_SETTINGS = """
+SECRET_KEY = "docs-example"
+INSTALLED_APPS = [
+    "myproject.apps.OTPAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "myproject",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "myproject.urls"
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+"""
+
+
+def test_the_readme_and_the_installation_page_show_the_same_admin_config() -> None:
+    assert ADMIN_CONFIG["README"]() == ADMIN_CONFIG["installation"]()
+    settings_and_urls = [
+        only(markdown_blocks(README, "python"), "admin.site.urls"),
+        only(rst_python_blocks(INSTALLATION), "admin.site.urls"),
+    ]
+    assert settings_and_urls[0] == settings_and_urls[1]
+
+
+def test_the_documented_admin_config_makes_admin_site_an_otp_admin_site(tmp_path: Path) -> None:
+    package = tmp_path / "myproject"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "apps.py").write_text(ADMIN_CONFIG["README"]())
+    (package / "settings.py").write_text(ADMIN_SETTINGS)
+    urls = only(markdown_blocks(README, "python"), "admin.site.urls").split("# urls.py\n")[1]
+    (package / "urls.py").write_text(urls)
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "myproject.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", ADMIN_PROBE],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["site"] == ["django_otp.admin", "OTPAdminSite"]
+    assert found["project_app"] == "AppConfig"
+    assert found["admin_app"] == "OTPAdminConfig"
+    assert found["admin_redirect"] == [302, "/admin/login/?next=/admin/"]
+    assert "otp/admin111/login.html" in found["login_templates"]
+    assert found["login_has_token"] is True
