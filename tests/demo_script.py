@@ -76,6 +76,63 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     staff_client.force_login(staff)
     seen["staff_admin"] = _seen(staff_client.get("/admin/"))
     seen["staff_admin_login"] = _seen(staff_client.get("/admin/login/?next=/admin/"))
+    seen.update(_first_superuser())
+    return seen
+
+
+def _form_data(form: Any) -> dict[str, Any]:
+    """The values an unchanged admin form would post."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is True:
+            data[name] = "on"
+        elif value is not None and value is not False:
+            data[name] = value
+    return data
+
+
+def _first_superuser() -> dict[str, Any]:
+    """The documented way in for a superuser without a device: a backup code, then a phone."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    seen: dict[str, Any] = {}
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "root-pw")
+    printed = io.StringIO()
+    call_command("addstatictoken", "root", stdout=printed)
+    code = printed.getvalue().strip()
+    device = StaticDevice.objects.get(user=root)
+    seen["root_backup_device"] = {"name": device.name, "id": device.persistent_id}
+
+    client = Client()
+    credentials = {"username": "root", "password": "root-pw", "next": "/admin/"}
+    seen["root_password_only"] = _seen(client.post("/admin/login/?next=/admin/", credentials))
+    seen["root_backup_code"] = _seen(
+        client.post(
+            "/admin/login/?next=/admin/",
+            {**credentials, "otp_device": device.persistent_id, "otp_token": code},
+        )
+    )
+    seen["root_admin"] = _seen(client.get("/admin/"))
+    add_page = client.get("/admin/otp_totp/totpdevice/add/")
+    seen["root_add_page"] = _seen(add_page)
+    data = {**_form_data(add_page.context["adminform"].form), "user": root.pk, "name": "phone"}
+    seen["root_add"] = _seen(client.post("/admin/otp_totp/totpdevice/add/", data))
+    phone = TOTPDevice.objects.filter(user=root, name="phone").first()
+    seen["root_phone"] = None if phone is None else {"confirmed": phone.confirmed}
+    if phone is not None:
+        seen["root_changelist"] = _seen(client.get("/admin/otp_totp/totpdevice/"))
+        seen["root_phone_config"] = _seen(
+            client.get(f"/admin/otp_totp/totpdevice/{phone.pk}/config/")
+        )
+        seen["root_phone_url"] = phone.config_url
     return seen
 
 

@@ -6,11 +6,13 @@ import re
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.admin import (
@@ -215,3 +217,52 @@ class OTPAdminSiteTests(TestCase):
         self.assertEqual(self.client.get("/otpadmin/").status_code, 302)
         self.verify_session(self.device)
         self.assertEqual(self.client.get("/otpadmin/").status_code, 200)
+
+
+#: Plugin app label -> the readable name the admin shows for it.
+READABLE_APP_NAMES = {
+    "otp_totp": "Authenticator apps (TOTP)",
+    "otp_hotp": "Hardware tokens (HOTP)",
+    "otp_static": "Backup codes",
+    "otp_email": "Email codes",
+}
+
+
+class ReadableAppNamesTests(TestCase):
+    """The admin names the plugin apps for people; labels and tables stay django-otp's."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+
+    def test_labels_tables_and_auto_fields_are_unchanged(self) -> None:
+        for label, readable in READABLE_APP_NAMES.items():
+            config = apps.get_app_config(label)
+            self.assertEqual(config.name, f"django_otp.plugins.{label}")
+            self.assertEqual(str(config.verbose_name), readable)
+            self.assertEqual(config.default_auto_field, "django.db.models.AutoField")
+            for model in config.get_models():
+                self.assertTrue(model._meta.db_table.startswith(f"{label}_"), model)
+
+    def test_admin_index_and_breadcrumbs_show_the_readable_names(self) -> None:
+        self.client.force_login(self.admin)
+        index = self.client.get("/admin/")
+        self.assertEqual(index.status_code, 200)
+        for label, readable in READABLE_APP_NAMES.items():
+            self.assertContains(index, f'<a href="/admin/{label}/" class="section"')
+            self.assertContains(index, readable)
+        page = self.client.get("/admin/otp_totp/totpdevice/")
+        self.assertEqual(page.status_code, 200)
+        breadcrumbs = re.search(
+            r'<div class="breadcrumbs">(.*?)</div>', page.content.decode(), re.S
+        )
+        assert breadcrumbs is not None
+        self.assertIn("Authenticator apps (TOTP)", breadcrumbs.group(1))
+        self.assertNotIn("Otp_Totp", page.content.decode())
+        self.assertNotIn("OTP_TOTP", page.content.decode())
+
+    def test_readable_names_are_translated(self) -> None:
+        self.client.force_login(self.admin)
+        with translation.override("de"):
+            index = self.client.get("/admin/")
+        self.assertContains(index, "Authenticator-Apps (TOTP)")

@@ -7,9 +7,12 @@ Each step runs in a subprocess with the demo's own settings and a throw-away SQL
 from __future__ import annotations
 
 import base64
+import html
+import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +20,25 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import call_command
 
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "example"
 SCRIPT = Path(__file__).resolve().with_name("demo_script.py")
 URI_PATTERN = re.compile(r"otpauth://\S+")
 BACKUP_CODES_PATTERN = re.compile(r"New backup codes \(each works once\): (.+)")
+EARLIER_CODES_PATTERN = re.compile(r"Backup codes from earlier runs, still unused: (.+)")
+#: Run with the demo's settings: keep the first ``argv[1]`` backup codes of the demo user,
+#: delete the others (as if they had been used), and print the kept ones as JSON.
+USE_BACKUP_CODES = """
+import json, sys
+import django
+django.setup()
+from django_otp.plugins.otp_static.models import StaticToken
+rows = StaticToken.objects.filter(device__user__username="demo").order_by("pk")
+kept = list(rows.values_list("token", flat=True))[: int(sys.argv[1])]
+rows.exclude(token__in=kept).delete()
+print(json.dumps(kept))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +70,17 @@ def run(env: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed_outputs(demo_env: dict[str, str]) -> tuple[str, str]:
+def qr_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``seed_demo`` writes its QR code image in these tests (not into ``example/``)."""
+    return tmp_path_factory.mktemp("demo-qr") / "demo-qr.svg"
+
+
+@pytest.fixture(scope="module")
+def seed_outputs(demo_env: dict[str, str], qr_image: Path) -> tuple[str, str]:
     """Migrate the temporary database and run ``seed_demo`` twice; return both outputs."""
     run(demo_env, "manage.py", "migrate", "--noinput")
-    return run(demo_env, "manage.py", "seed_demo"), run(demo_env, "manage.py", "seed_demo")
+    seed = ("manage.py", "seed_demo", "--qr-svg", str(qr_image))
+    return run(demo_env, *seed), run(demo_env, *seed)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +115,22 @@ def test_seed_prints_provisioning_uri_qr_and_code(seed_outputs: tuple[str, str])
     assert "\u2588" in first or "\u2580" in first or "\u2584" in first  # a drawn QR code
     assert re.search(r"Current code: \d{6} ", first)
     assert len(BACKUP_CODES_PATTERN.search(first).group(1).split()) == 5  # type: ignore[union-attr]
+
+
+def test_seed_writes_a_qr_code_image_that_scans(
+    seed_outputs: tuple[str, str], qr_image: Path
+) -> None:
+    first, _ = seed_outputs
+    assert "drawn for a dark terminal" in first
+    assert f"On a light terminal, scan the image instead: {qr_image.resolve()} " in first
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg is not installed (Debian: apt-get install zbar-tools)")
+    result = subprocess.run(
+        [zbarimg, "--raw", "-q", str(qr_image)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == _uri(first)
 
 
 def test_seed_is_idempotent(seed_outputs: tuple[str, str]) -> None:
@@ -162,3 +202,76 @@ def test_otp_admin_site_refuses_unverified_staff(visits: dict[str, Any]) -> None
     login_page = visits["staff_admin_login"]
     assert login_page["status"] == 200
     assert 'name="otp_token"' in login_page["body"]
+
+
+def _codes(pattern: re.Pattern[str], output: str) -> list[str]:
+    match = pattern.search(output)
+    assert match is not None, output
+    return match.group(1).split()
+
+
+def test_second_run_shows_the_unused_codes_of_the_first(seed_outputs: tuple[str, str]) -> None:
+    first, second = seed_outputs
+    assert "earlier runs" not in first
+    assert _codes(EARLIER_CODES_PATTERN, second) == _codes(BACKUP_CODES_PATTERN, first)
+
+
+def test_a_run_after_codes_were_used_shows_the_new_and_the_earlier_ones(
+    demo_env: dict[str, str], visits: dict[str, Any]
+) -> None:
+    # After ``visits`` (which signs in with one of the codes), so that it still finds it.
+    kept = json.loads(run(demo_env, "-c", USE_BACKUP_CODES, "2"))
+    assert len(kept) == 2
+    output = run(demo_env, "manage.py", "seed_demo", "--qr-svg", os.devnull)
+    new = _codes(BACKUP_CODES_PATTERN, output)
+    assert len(new) == 3
+    assert _codes(EARLIER_CODES_PATTERN, output) == kept
+    assert not set(new) & set(kept)
+    assert 'Backup device "backup-codes" holds 5 unused codes.' in output
+    assert "stored hashed" not in output
+
+
+@pytest.mark.django_db
+def test_hashed_codes_are_counted_not_shown(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> None:
+    # In-process with the suite's settings: the demo settings do not turn hashing on.
+    monkeypatch.syspath_prepend(str(EXAMPLE_DIR))
+    from demo_site.management.commands.seed_demo import Command
+
+    settings.OTP_STATIC_HASH_TOKENS = True
+    outputs = []
+    for _ in range(2):
+        out = io.StringIO()
+        call_command(Command(), qr_svg=tmp_path / "demo-qr.svg", stdout=out)
+        outputs.append(out.getvalue())
+    first, second = outputs
+    assert len(_codes(BACKUP_CODES_PATTERN, first)) == 5
+    assert "stored hashed" not in first
+    assert "New backup codes" not in second
+    assert "earlier runs" not in second
+    assert "5 more unused codes are stored hashed (OTP_STATIC_HASH_TOKENS)" in second
+    assert 'Backup device "backup-codes" holds 5 unused codes.' in second
+
+
+def test_first_superuser_signs_in_with_a_backup_code_then_adds_a_phone(
+    visits: dict[str, Any],
+) -> None:
+    # The procedure the README and the installation page give for the first superuser.
+    assert visits["root_backup_device"]["name"] == "Backup Code"
+    page = visits["root_password_only"]
+    assert page["status"] == 200
+    assert (
+        f'<option value="{visits["root_backup_device"]["id"]}">Backup Code</option>'
+        in (page["body"])
+    )
+    assert visits["root_backup_code"]["status"] == 302
+    assert visits["root_backup_code"]["location"] == "/admin/"
+    assert visits["root_admin"]["status"] == 200
+    assert "Authenticator apps (TOTP)" in visits["root_admin"]["body"]
+    assert visits["root_add_page"]["status"] == 200
+    assert visits["root_add"]["status"] == 302, visits["root_add"]["body"]
+    assert visits["root_phone"] == {"confirmed": True}
+    assert "QR Code" in visits["root_changelist"]["body"]
+    assert visits["root_phone_config"]["status"] == 200
+    assert html.escape(visits["root_phone_url"]) in visits["root_phone_config"]["body"]

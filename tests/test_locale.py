@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gettext
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,31 @@ def test_form_messages_are_translated_when_rendered(name: str) -> None:
     assert str(message) == "Please enter your OTP token."
     with translation.override(LANGUAGES[name]):
         assert str(message) == _shipped(name).gettext("Please enter your OTP token.")
+
+
+def test_every_string_of_the_package_is_translated_in_every_catalogue(tmp_path: Path) -> None:
+    # Extract the strings anew from a copy of the package, as ``make messages`` does, so a
+    # string added to the code or a template without a translation fails here.
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None or shutil.which("xgettext") is None:
+        pytest.skip("msgfmt and xgettext (GNU gettext) are not installed")
+    package = tmp_path / "django_otp"
+    shutil.copytree(LOCALE_DIR.parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    languages = [f"-l{name}" for name in sorted(LANGUAGES)]
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", *languages, "--no-obsolete"],
+        cwd=package,
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    for name in sorted(LANGUAGES):
+        source = package / "locale" / name / "LC_MESSAGES" / "django.po"
+        statistics = subprocess.run(
+            [msgfmt, "--statistics", "-o", "/dev/null", str(source)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stderr
+        assert "fuzzy" not in statistics and "untranslated" not in statistics, (name, statistics)

@@ -1,6 +1,9 @@
 """Tests of django_otp.qr: SVG QR codes for the admin and text QR codes for a terminal."""
 
 import io
+import re
+import shutil
+import subprocess
 import sys
 import types
 import xml.etree.ElementTree as ET
@@ -10,7 +13,7 @@ import pytest
 import segno
 from django.http import HttpResponse
 
-from django_otp.qr import terminal_qrcode, write_qrcode_image
+from django_otp.qr import svg_qrcode, terminal_qrcode, write_qrcode_image
 
 URL = "otpauth://totp/alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6"
 NO_LIBRARY = {"qrcode": None, "segno": None}
@@ -124,3 +127,77 @@ def test_terminal_qrcode_with_the_qrcode_package():
 def test_terminal_qrcode_without_a_library():
     with mock.patch.dict(sys.modules, NO_LIBRARY), pytest.raises(ModuleNotFoundError):
         terminal_qrcode(URL)
+
+
+RUN = re.compile(r"M(\d+) (\d+)h(\d+)v(\d+)h-(\d+)z")
+BACKENDS = pytest.mark.parametrize("backend", ["qrcode", "segno"])
+
+
+def _with_backend(backend, function, *args):
+    """Call ``function`` with the qrcode package hidden when ``backend`` is segno."""
+    if backend == "qrcode":
+        pytest.importorskip("qrcode")
+        return function(*args)
+    with mock.patch.dict(sys.modules, {"qrcode": None}):
+        return function(*args)
+
+
+def _matrix(backend, data):
+    if backend == "segno":
+        return [list(map(bool, row)) for row in segno.make_qr(data).matrix]
+    import qrcode
+
+    code = qrcode.QRCode()
+    code.add_data(data)
+    code.make()
+    return [list(map(bool, row)) for row in code.modules]
+
+
+@BACKENDS
+def test_svg_qrcode_draws_every_module_on_an_opaque_white_square(backend):
+    root = svg_root(_with_backend(backend, svg_qrcode, URL, 3))
+    matrix = _matrix(backend, URL)
+    pixels = (len(matrix) + 8) * 3
+    assert (root.get("width"), root.get("height")) == (str(pixels), str(pixels))
+    background, path = list(root)
+    assert background.tag.endswith("rect")
+    assert (background.get("width"), background.get("height")) == (str(pixels), str(pixels))
+    assert background.get("fill") == "#fff"
+    assert path.get("fill") == "#000"
+    drawn = set()
+    for left, top, width, height, back in RUN.findall(path.get("d")):
+        left, top, width, height = int(left), int(top), int(width), int(height)
+        assert width == int(back) and height == 3 and left % 3 == 0 and top % 3 == 0
+        drawn.update((top // 3, left // 3 + step) for step in range(width // 3))
+    assert RUN.sub("", path.get("d")) == ""  # nothing but runs
+    expected = {
+        (row + 4, column + 4)
+        for row, cells in enumerate(matrix)
+        for column, dark in enumerate(cells)
+        if dark
+    }
+    assert drawn == expected
+
+
+@BACKENDS
+def test_svg_qrcode_scans_with_zbar(backend, tmp_path):
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg is not installed (Debian: apt-get install zbar-tools)")
+    image = tmp_path / "code.svg"
+    image.write_text(_with_backend(backend, svg_qrcode, URL))
+    result = subprocess.run(
+        [zbarimg, "--raw", "-q", str(image)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == URL
+
+
+def test_svg_qrcode_refuses_an_empty_module():
+    with pytest.raises(ValueError, match="module_size"):
+        svg_qrcode(URL, 0)
+
+
+def test_svg_qrcode_without_a_library():
+    with mock.patch.dict(sys.modules, NO_LIBRARY), pytest.raises(ModuleNotFoundError):
+        svg_qrcode(URL)

@@ -1,22 +1,17 @@
-"""URLs of the demo site; ``/admin/`` is an OTP admin site, so it needs a one-time password."""
+"""URLs of the demo site; ``admin.site`` is an OTP admin site, so it needs a one-time password."""
 
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from django_otp.admin import OTPAdminSite
 from django_otp.views import LoginView
 
 from . import views
-
-otp_admin_site = OTPAdminSite(OTPAdminSite.name)
-for model, model_admin in admin.site._registry.items():
-    otp_admin_site.register(model, type(model_admin))
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("secret/", views.secret, name="secret"),
-    path("admin/", otp_admin_site.urls),
+    path("admin/", admin.site.urls),
 ]

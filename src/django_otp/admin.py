@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest
 
+from django_otp import checks  # noqa: F401  (registers django_otp.E003 if the core app is missing)
 from django_otp.forms import OTPAuthenticationFormMixin, otp_login_fields
 from django_otp.middleware import request_is_verified
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.urls import URLResolver, get_resolver
 
 from django_otp.app_settings import OWNED_PREFIXES, AppSettings
 
@@ -69,3 +72,53 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 )
             )
     return messages
+
+
+#: Module and name of the admin site class; compared by name because the admin module sits
+#: above this one (layers point one way).
+_OTP_ADMIN_SITE = ("django_otp.admin", "OTPAdminSite")
+
+
+def _served_admin_sites(patterns: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(URL prefix, admin site)`` for every view of an admin site in ``patterns``.
+
+    ``AdminSite.get_urls()`` marks each of its own views with an ``admin_site`` attribute.
+    """
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _served_admin_sites(entry.url_patterns, prefix + str(entry.pattern))
+        else:
+            site = getattr(entry.callback, "admin_site", None)
+            if site is not None:
+                yield prefix, site
+
+
+@register(Tags.admin)
+def check_otp_admin_site_app(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """An OTPAdminSite in the root URLconf needs the ``django_otp`` app for its templates.
+
+    Without the app its login page fails with ``TemplateDoesNotExist``. Registered when this
+    module is imported: by the core app, and also by the plugin apps and ``django_otp.admin``,
+    which load when the core app is missing.
+    """
+    if apps.is_installed("django_otp") or not getattr(settings, "ROOT_URLCONF", None):
+        return []
+    found: dict[int, tuple[str, Any]] = {}
+    for prefix, site in _served_admin_sites(get_resolver().url_patterns):
+        classes = ((cls.__module__, cls.__qualname__) for cls in type(site).__mro__)
+        if _OTP_ADMIN_SITE in classes:
+            found.setdefault(id(site), (prefix, site))
+    return [
+        Error(
+            f"An OTPAdminSite is served at {'/' + prefix!r}, but INSTALLED_APPS does not "
+            "contain 'django_otp'.",
+            hint=(
+                "Add 'django_otp' to INSTALLED_APPS: the admin login template "
+                "otp/admin111/login.html comes from that app, and without it the login page "
+                "fails with TemplateDoesNotExist."
+            ),
+            obj=site,
+            id="django_otp.E003",
+        )
+        for prefix, site in found.values()
+    ]

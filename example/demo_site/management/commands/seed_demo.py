@@ -7,8 +7,11 @@ so an authenticator app enrolled earlier goes on working.
 from __future__ import annotations
 
 import time
+from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
@@ -18,7 +21,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_otp.qr import terminal_qrcode
+from django_otp.qr import svg_qrcode, terminal_qrcode
 
 USERNAME = "demo"
 PASSWORD = "demo"
@@ -27,6 +30,8 @@ PHONE_NAME = "demo-phone"
 BACKUP_NAME = "backup-codes"
 EMAIL_DEVICE_NAME = "demo-email"
 BACKUP_CODE_COUNT = 5
+#: Where the QR code image goes unless ``--qr-svg`` says otherwise (git-ignored).
+QR_IMAGE_NAME = "demo-qr.svg"
 
 
 class Command(BaseCommand):
@@ -35,8 +40,17 @@ class Command(BaseCommand):
         "email device, then print the TOTP provisioning URI, a QR code and the current code."
     )
 
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--qr-svg",
+            type=Path,
+            default=None,
+            help=f"Write the QR code image here (default: {QR_IMAGE_NAME} next to manage.py).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed the database and print what the user needs to sign in."""
+        qr_image = options.get("qr_svg") or Path(settings.BASE_DIR) / QR_IMAGE_NAME
         with transaction.atomic():
             user, user_created = self._user()
             phone, phone_created = self._device(TOTPDevice, user, PHONE_NAME)
@@ -49,12 +63,9 @@ class Command(BaseCommand):
         state = "created" if phone_created else "kept, same key as before"
         self.stdout.write(f'TOTP device "{PHONE_NAME}" ({state}):')
         self.stdout.write(phone.config_url)
-        self._write_qrcode(phone.config_url)
+        self._write_qrcode(phone.config_url, qr_image)
         self._write_current_code(phone)
-        if new_codes:
-            self.stdout.write("New backup codes (each works once): " + " ".join(new_codes))
-        remaining = backup.token_set.count()
-        self.stdout.write(f'Backup device "{BACKUP_NAME}" holds {remaining} unused codes.')
+        self._write_backup_codes(backup, new_codes)
         self.stdout.write(
             f'Email device "{EMAIL_DEVICE_NAME}": press "Get OTP challenge" on the login page; '
             "the email appears in this console."
@@ -87,12 +98,51 @@ class Command(BaseCommand):
             device.token_set.create(token=code)
         return codes
 
-    def _write_qrcode(self, uri: str) -> None:
-        """Print the provisioning URI as a QR code, or say what is missing to draw one."""
+    def _write_backup_codes(self, device: StaticDevice, new_codes: list[str]) -> None:
+        """Print the codes added now, the unused ones from earlier runs, and how many in all.
+
+        Earlier codes are shown when they are stored in plain text; hashed ones
+        (``OTP_STATIC_HASH_TOKENS``) cannot be read back, so only their number is given.
+        """
+        if new_codes:
+            self.stdout.write("New backup codes (each works once): " + " ".join(new_codes))
+        earlier = StaticToken.plain_rows(device.token_set.exclude(token__in=new_codes))
+        earlier_codes = list(earlier.order_by("pk").values_list("token", flat=True))
+        if earlier_codes:
+            self.stdout.write(
+                "Backup codes from earlier runs, still unused: " + " ".join(earlier_codes)
+            )
+        remaining = device.token_set.count()
+        hashed = remaining - len(new_codes) - len(earlier_codes)
+        if hashed:
+            self.stdout.write(
+                f"{hashed} more unused codes are stored hashed (OTP_STATIC_HASH_TOKENS) and "
+                "cannot be shown; they are the ones printed when they were made."
+            )
+        self.stdout.write(f'Backup device "{BACKUP_NAME}" holds {remaining} unused codes.')
+
+    def _write_qrcode(self, uri: str, image: Path) -> None:
+        """Print the provisioning URI as a QR code and write it as an SVG image.
+
+        Text drawn for a dark terminal shows inverted on a light one, where readers fail, so
+        the image (dark on white, whatever the viewer's theme) is the way on a light terminal.
+        """
         try:
-            self.stdout.write(terminal_qrcode(uri))
+            text, svg = terminal_qrcode(uri), svg_qrcode(uri)
         except ModuleNotFoundError as error:
             self.stdout.write(self.style.WARNING(f"No QR code: {error}"))
+            return
+        self.stdout.write("QR code, drawn for a dark terminal (light blocks on a dark background):")
+        self.stdout.write(text)
+        try:
+            image.write_text(svg, encoding="utf-8")
+        except OSError as error:
+            self.stdout.write(self.style.WARNING(f"No QR code image: {error}"))
+            return
+        self.stdout.write(
+            f"On a light terminal, scan the image instead: {image.resolve()} "
+            "(open it in a browser or an image viewer; it holds the demo key)."
+        )
 
     def _write_current_code(self, device: TOTPDevice) -> None:
         """Print the code the phone shows right now, for signing in without a phone."""
