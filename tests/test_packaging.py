@@ -39,7 +39,7 @@ REGISTRY_HOSTS = [
     for name, tld in (("pypi", "org"), ("pythonhosted", "org"), ("npmjs", "com"))
 ]
 #: Directories that are not part of the repository: tool caches, virtual environments, builds.
-NOT_SOURCES = {".git", "__pycache__", "_build", "build", "dist", ".hypothesis"}
+NOT_SOURCES = {".git", "__pycache__", "_build", "build", "dist", ".hypothesis", ".node", "output"}
 
 
 def _repository_files(root: Path) -> list[Path]:
