@@ -104,3 +104,17 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_EMAIL_THROTTLE_FACTOR = 1
 OTP_EMAIL_COOLDOWN_DURATION = 10
+
+# The shared-cache tests (OTP_CACHE) pick one of these; the default cache is local memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": f"django-otp-ng-tests-{os.getpid()}",
+    },
+    "file": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.path.join(tempfile.gettempdir(), f"django-otp-ng-cache-{os.getpid()}"),
+    },
+}

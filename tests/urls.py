@@ -6,12 +6,14 @@ import pickle
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path
+from django.urls import include, path
+from django.views import View
 
 from django_otp.admin import OTPAdminSite
 from django_otp.decorators import otp_required
 from django_otp.verification import current_request
-from django_otp.views import LoginView
+from django_otp.assurance.policies import AnyOf, Requirement
+from django_otp.views import LoginView, OTPRequiredMixin
 
 
 def _state(request: HttpRequest) -> JsonResponse:
@@ -67,6 +69,44 @@ async def aprotected(request: HttpRequest) -> HttpResponse:
     return HttpResponse("async secret")
 
 
+def assurance(request: HttpRequest, **kwargs: str) -> JsonResponse:
+    """Report the request's authentication state."""
+    state = request.otp_state  # type: ignore[attr-defined]
+    return JsonResponse(
+        {
+            "aal": state.aal,
+            "amr": state.amr,
+            "methods": [proof.method for proof in state.proofs],
+            "auth_time": state.auth_time,
+        }
+    )
+
+
+class ProtectedView(OTPRequiredMixin, View):
+    """A class-based view behind a policy."""
+
+    otp_policy = "recent"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("class secret")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("posted")
+
+
+class VerifiedView(OTPRequiredMixin, View):
+    """A class-based view that only asks for a verified session."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("verified secret")
+
+
+#: A Python policy: a backup code, or a device within a minute.
+BACKUP_OR_FRESH = AnyOf(
+    "backup-or-fresh",
+    (Requirement("backup", methods=("static",)), Requirement("fresh", max_age=60)),
+)
+
 otp_admin_site = OTPAdminSite(OTPAdminSite.name)
 
 urlpatterns = [
@@ -86,6 +126,16 @@ urlpatterns = [
         otp_required(protected, login_url="/custom-login/", redirect_field_name=None),
     ),
     path("protected/async/", otp_required(aprotected)),
+    path("protected/recent/", otp_required(protected, policy="recent")),
+    path("protected/aal2/", otp_required(policy="aal2")(protected)),
+    path("protected/phr/", otp_required(protected, policy="phishing_resistant")),
+    path("protected/object/", otp_required(protected, policy=BACKUP_OR_FRESH)),
+    path("protected/async-recent/", otp_required(aprotected, policy="recent")),
+    path("protected/class/", ProtectedView.as_view()),
+    path("protected/class-verified/", VerifiedView.as_view()),
+    path("assurance/", assurance),
+    path("ruled/<path:rest>", assurance),
+    path("otp/", include("django_otp.urls")),
     path("login/", LoginView.as_view(template_name="otp/admin111/login.html"), name="login"),
     path("browser/login/", LoginView.as_view(template_name="browser/login.html")),
     path("admin/", admin.site.urls),
