@@ -133,6 +133,29 @@ def test_counter_domain_is_unsigned_64_bit() -> None:
         fixed_totp(RFC_KEY, 0, t0=30).token()  # t = -1
 
 
+class Index:
+    """An integer-like counter that is not an int (as numpy integers are)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+def test_counters_that_are_not_ints_behave_as_with_struct() -> None:
+    assert hotp(RFC_KEY, Index(3)) == RFC4226_HOTP[3]  # type: ignore[arg-type]
+    assert hotp(RFC_KEY, True) == RFC4226_HOTP[1]
+    three = Index(3)
+    assert hotp_match(RFC_KEY, RFC4226_HOTP[3], [Index(2), three]) is three  # type: ignore[list-item]
+    with pytest.raises(struct.error):
+        hotp(RFC_KEY, 3.0)  # type: ignore[arg-type]
+    with pytest.raises(struct.error):
+        totp_match(RFC_KEY, RFC4226_HOTP[3], 3.0)  # type: ignore[arg-type]
+    with pytest.raises(struct.error):
+        fixed_totp(RFC_KEY, 90, step=30.0).verify(RFC4226_HOTP[3])  # type: ignore[arg-type]
+
+
 def test_bytes_like_keys_and_wrong_key_types() -> None:
     expected = hotp(RFC_KEY, 5)
     assert hotp(bytearray(RFC_KEY), 5) == expected

@@ -80,7 +80,11 @@ def hotp(key: bytes, counter: int, digits: int = 6) -> int:
     except (KeyError, TypeError):  # TypeError: unhashable bytes-like key such as bytearray
         inner_copy, outer_copy = _load_pads(key)
     inner = inner_copy()
-    inner.update(_pack_counter(counter))
+    try:
+        message = counter.to_bytes(8, "big")  # faster than struct
+    except (AttributeError, OverflowError):
+        message = _pack_counter(counter)  # struct.error out of range; packs an __index__ type
+    inner.update(message)
     outer = outer_copy()
     outer.update(inner.digest())
     mac = outer.digest()
@@ -122,7 +126,11 @@ def hotp_match(key: bytes, token: int, counters: Iterable[int], digits: int = 6)
     low_byte = _LOW_BYTE
     for counter in counters:
         inner = inner_copy()
-        inner.update(_pack_counter(counter))
+        try:
+            message = counter.to_bytes(8, "big")  # as in hotp()
+        except (AttributeError, OverflowError):
+            message = _pack_counter(counter)
+        inner.update(message)
         outer = outer_copy()
         outer.update(inner.digest())
         mac = outer.digest()
@@ -171,7 +179,11 @@ def totp_match(
     last = t + tolerance
     while step <= last:
         inner = inner_copy()
-        inner.update(_pack_counter(step))
+        try:
+            message = step.to_bytes(8, "big")  # as in hotp()
+        except (AttributeError, OverflowError):
+            message = _pack_counter(step)
+        inner.update(message)
         outer = outer_copy()
         outer.update(inner.digest())
         mac = outer.digest()
