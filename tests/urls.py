@@ -10,9 +10,9 @@ from django.urls import include, path
 from django.views import View
 
 from django_otp.admin import OTPAdminSite
+from django_otp.assurance.policies import AnyOf, Requirement
 from django_otp.decorators import otp_required
 from django_otp.verification import current_request
-from django_otp.assurance.policies import AnyOf, Requirement
 from django_otp.views import LoginView, OTPRequiredMixin
 
 

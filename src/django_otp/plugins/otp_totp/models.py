@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
-from django_otp.oath import TOTP
+from django_otp.oath import totp_match
 from django_otp.provisioning import otpauth_url, setting_str
 from django_otp.secret_storage import SecretKeyField, SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
@@ -96,20 +96,22 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         key = self.usable_key()
         if key is None or self.digits not in self.USABLE_DIGITS or self.step <= 0:
             return None
-        totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
-        totp.time = time.time()
-        if totp.t() + self.tolerance > _MAX_STEP:
+        t = (int(time.time()) - self.t0) // self.step + self.drift
+        if t + self.tolerance > _MAX_STEP:
             return None
-        if not totp.verify(int(token), self.tolerance, min_t=max(self.last_t + 1, 0)):
+        matched_t = totp_match(
+            key, int(token), t, self.tolerance, max(self.last_t + 1, 0), self.digits
+        )
+        if matched_t is None:
             return None
-        matched_t = totp.t()
         changes: dict[str, Any] = {"last_t": matched_t}
+        drift = self.drift + matched_t - t
         if (
             app_settings.OTP_TOTP_SYNC
-            and totp.drift != self.drift
-            and drift_is_learnable(totp.drift, self.drift, self.tolerance)
+            and drift != self.drift
+            and drift_is_learnable(drift, self.drift, self.tolerance)
         ):
-            changes["drift"] = totp.drift
+            changes["drift"] = drift
         return TokenMatch(condition=Q(last_t__lt=matched_t), changes=changes)
 
     @property
