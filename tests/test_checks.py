@@ -246,3 +246,21 @@ def test_manage_py_check_names_the_missing_core_app(tmp_path, otp_apps, expected
     else:
         assert result.returncode == 0, output
         assert "E003" not in output
+
+
+@override_settings(OTP_PATH_POLICIES=[("^/a/", "recent"), ("^/b/", "nope")])
+def test_a_path_rule_naming_an_unknown_policy_is_an_error():
+    from django_otp.checks import check_policies
+
+    messages = check_policies()
+    assert ids(messages) == ["django_otp.E010"]
+    assert "item 1 names the policy 'nope'" in messages[0].msg
+
+
+@override_settings(
+    OTP_POLICIES={"staff": {"max_age": 60}}, OTP_PATH_POLICIES=[("^/staff/", "staff")]
+)
+def test_path_rules_may_name_policies_of_the_setting():
+    from django_otp.checks import check_policies
+
+    assert check_policies() == []

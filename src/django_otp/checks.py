@@ -8,9 +8,12 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLResolver, get_resolver
 
-from django_otp.app_settings import OWNED_PREFIXES, AppSettings
+from django_otp.app_settings import OWNED_PREFIXES, AppSettings, app_settings
+from django_otp.assurance.policies import policies
+from django_otp.internal.policy_rules import path_policies_problem
 
 _OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -121,4 +124,24 @@ def check_otp_admin_site_app(app_configs: Any = None, **kwargs: Any) -> list[Che
             id="django_otp.E003",
         )
         for prefix, site in found.values()
+    ]
+
+
+@register(Tags.security)
+def check_policies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``OTP_PATH_POLICIES`` names only policies that exist (built-in or ``OTP_POLICIES``)."""
+    if path_policies_problem(getattr(settings, "OTP_PATH_POLICIES", ())):
+        return []  # reported by check_settings
+    try:
+        known = policies()
+    except ImproperlyConfigured:
+        return []  # OTP_POLICIES itself is malformed: check_settings reports it
+    return [
+        Error(
+            f"OTP_PATH_POLICIES item {position} names the policy {name!r}, which does not exist.",
+            hint=f"Define it in OTP_POLICIES, or use one of: {', '.join(sorted(known))}.",
+            id="django_otp.E010",
+        )
+        for position, (_, name) in enumerate(app_settings.OTP_PATH_POLICIES)
+        if name not in known
     ]
