@@ -275,3 +275,14 @@ def test_first_superuser_signs_in_with_a_backup_code_then_adds_a_phone(
     assert "QR Code" in visits["root_changelist"]["body"]
     assert visits["root_phone_config"]["status"] == 200
     assert html.escape(visits["root_phone_url"]) in visits["root_phone_config"]["body"]
+
+
+def test_pages_behind_policies(visits: dict[str, Any]) -> None:
+    for name, policy in [("verified_recent", "recent"), ("verified_strong", "aal2")]:
+        page = visits[name]
+        assert page["status"] == 200, page
+        assert f"Behind the <code>{policy}</code> policy" in page["body"]
+    assert "<td>2</td>" in visits["verified_strong"]["body"]
+    step_up = visits["unverified_strong"]
+    assert step_up["status"] == 302
+    assert step_up["location"] == "/otp/step-up/?policy=aal2&next=%2Fstrong%2F"

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
-from django.urls import path
+from django.urls import include, path
 
 from django_otp.views import LoginView
 
@@ -13,5 +13,8 @@ urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("secret/", views.secret, name="secret"),
+    path("recent/", views.recent, name="recent"),
+    path("strong/", views.strong, name="strong"),
+    path("otp/", include("django_otp.urls")),
     path("admin/", admin.site.urls),
 ]
