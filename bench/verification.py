@@ -110,6 +110,20 @@ def _floor_totp(key: bytes) -> Callable[[int], bool]:
     return check
 
 
+def none() -> None:
+    """No argument to prepare."""
+
+
+def _cache_reachable(alias: str) -> bool:
+    from django.core.cache import caches
+
+    try:
+        caches[alias].set("django-otp-ng-bench", 1, 5)
+    except Exception:
+        return False
+    return True
+
+
 def _copy_client(client: Any) -> Any:
     """A new test client (so with a new middleware chain) in the same session."""
     from django.test import Client
@@ -132,7 +146,6 @@ def _worker(db: str) -> None:
     from django.utils import timezone
 
     import django_otp
-    from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.oath import hotp, totp
     from django_otp.plugins.otp_hotp.models import HOTPDevice
     from django_otp.plugins.otp_static.models import StaticDevice
@@ -204,11 +217,18 @@ def _worker(db: str) -> None:
             for _ in range(ROUNDS):
                 no_throttle.time_round()
 
+        reset_totp()
         client = Client()
-        client.force_login(user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id
-        session.save()
+        response = client.post(
+            "/login/",
+            {
+                "username": "bench",
+                "password": "bench",
+                "otp_device": totp_device.persistent_id,
+                "otp_token": str(totp(key)).zfill(6),
+            },
+        )
+        assert response.status_code == 302, response.content
         clients: dict[str, Client] = defaultdict(lambda: _copy_client(client))
 
         def get(path: str, expected: bytes) -> None:
@@ -217,20 +237,48 @@ def _worker(db: str) -> None:
             assert response.content == expected, (response.status_code, response.content)
 
         request_cases = []
+
+        def measure(case: Case) -> Case:
+            case.count()
+            for _ in range(ROUNDS):
+                case.time_round()
+            return case
+
         with override_settings(ROOT_URLCONF="bench.urls"):
-            verified = Case("request, verified user", lambda: None, lambda _: get("/", b"True"))
             without = [m for m in settings.MIDDLEWARE if not m.endswith("OTPMiddleware")]
             with override_settings(MIDDLEWARE=without):
-                plain = Case(
-                    "request, no OTPMiddleware", lambda: None, lambda _: get("/plain/", b"True")
+                request_cases.append(
+                    measure(
+                        Case("request, no OTPMiddleware", none, lambda _: get("/plain/", b"True"))
+                    )
                 )
-                plain.count()
-                for _ in range(ROUNDS):
-                    plain.time_round()
-            verified.count()
-            for _ in range(ROUNDS):
-                verified.time_round()
-            request_cases = [verified, plain]
+            request_cases.append(
+                measure(Case("request, is_verified()", none, lambda _: get("/", b"True")))
+            )
+            request_cases.append(
+                measure(Case("request, state: aal2?", none, lambda _: get("/state/", b"True")))
+            )
+            if _cache_reachable("redis"):
+                with override_settings(OTP_CACHE="redis"):
+                    get("/", b"True")  # fills the cache
+                    request_cases.append(
+                        measure(
+                            Case(
+                                "request, is_verified(), OTP_CACHE",
+                                none,
+                                lambda _: get("/", b"True"),
+                            )
+                        )
+                    )
+                    request_cases.append(
+                        measure(
+                            Case(
+                                "request, state: aal2?, OTP_CACHE",
+                                none,
+                                lambda _: get("/state/", b"True"),
+                            )
+                        )
+                    )
 
         for case in cases:
             case.count()
