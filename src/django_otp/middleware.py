@@ -83,17 +83,22 @@ def ensure_verification(request: HttpRequest) -> None:
     _install(request, _verify_if_needed, _averify_if_needed)
 
 
+#: The last ``OTP_PATH_POLICIES`` value seen, and its rules compiled.
+_rules: tuple[Any, list[tuple[re.Pattern[str], str]]] = ((), [])
+
+
 def _path_policy(path: str) -> str | None:
     """The policy ``OTP_PATH_POLICIES`` names for ``path`` (the first match), if any."""
-    for pattern, policy in _compiled(tuple(app_settings.OTP_PATH_POLICIES)):
+    global _rules
+    configured = app_settings.OTP_PATH_POLICIES
+    if not configured:
+        return None
+    if _rules[0] is not configured:
+        _rules = (configured, [(re.compile(pattern), name) for pattern, name in configured])
+    for pattern, policy in _rules[1]:
         if pattern.search(path):
             return policy
     return None
-
-
-@functools.lru_cache(maxsize=8)
-def _compiled(rules: tuple[tuple[str, str], ...]) -> list[tuple[re.Pattern[str], str]]:
-    return [(re.compile(pattern), policy) for pattern, policy in rules]
 
 
 def _record_activity(request: HttpRequest) -> None:
