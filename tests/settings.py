@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
     "django_otp.contrib.remember",
+    "django_otp.contrib.limits",
     "tests",
 ]
 

@@ -59,6 +59,16 @@ browser_remembered = Signal()
 #: ``"everything"``, ``"device_removed"``, ``"password_changed"``).
 browser_revoked = Signal()
 
+#: An account reached ``OTP_LIMITS_ACCOUNT_FAILURES`` consecutive failed codes and refuses
+#: every code until an administrator resets it; ``sender`` is the ``AccountLimit`` model.
+#: Arguments: ``user``, ``request``, ``failure_count``.
+account_locked = Signal()
+
+#: A client was refused at a step of the sign-in because it failed too often; ``sender`` is
+#: the ``ClientLimit`` model. Arguments: ``scope`` (``"password"`` or ``"code"``), ``client``
+#: (the address or IPv6 network counted), ``request``, ``retry_at``.
+client_throttled = Signal()
+
 
 def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.
