@@ -23,32 +23,36 @@ def _seen(response: Any) -> dict[str, Any]:
 
 def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     """Sign in to the demo site in the ways a visitor can and record every response."""
+    import re
+
     from django.contrib.auth import get_user_model
+    from django.core import mail
     from django.test import Client
 
     from django_otp.oath import totp
+    from django_otp.plugins.otp_email.models import EmailDevice
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     phone = TOTPDevice.objects.get(user__username="demo", name="demo-phone")
     backup = StaticDevice.objects.get(user__username="demo", name="backup-codes")
+    email = EmailDevice.objects.get(user__username="demo", name="demo-email")
     seen: dict[str, Any] = {"phone_id": phone.persistent_id, "backup_id": backup.persistent_id}
 
     visitor = Client()
     seen["anonymous_secret"] = _seen(visitor.get("/secret/"))
-    seen["anonymous_login_page"] = _seen(visitor.get("/login/"))
+    seen["anonymous_login_page"] = _seen(visitor.get("/otp/login/?next=/secret/"))
     credentials = {"username": "demo", "password": "demo"}
-    seen["password_only"] = _seen(visitor.post("/login/", credentials))
+    seen["wrong_password"] = _seen(
+        visitor.post("/otp/login/", {**credentials, "password": "nope", "next": "/secret/"})
+    )
+    seen["password_step"] = _seen(visitor.post("/otp/login/", {**credentials, "next": "/secret/"}))
+    seen["second_step"] = _seen(visitor.get(seen["password_step"]["location"]))
     code = f"{totp(bytes.fromhex(key_hex)):06d}"
     seen["password_and_code"] = _seen(
         visitor.post(
-            "/login/",
-            {
-                **credentials,
-                "otp_device": phone.persistent_id,
-                "otp_token": code,
-                "next": "/secret/",
-            },
+            "/otp/login/verify/",
+            {"factor": phone.persistent_id, "otp_token": code, "next": "/secret/"},
         )
     )
     seen["verified_secret"] = _seen(visitor.get("/secret/"))
@@ -59,17 +63,32 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["logout"] = _seen(visitor.post("/logout/"))
     seen["after_logout_secret"] = _seen(visitor.get("/secret/"))
 
+    by_email = Client()
+    by_email.post("/otp/login/", {**credentials, "next": "/strong/"})
+    send = {"factor": email.persistent_id, "action": "send", "next": "/strong/"}
+    seen["email_sent"] = _seen(by_email.post("/otp/login/verify/", send))
+    emailed = re.search(r"\d{6}", mail.outbox[-1].body).group(0)  # type: ignore[union-attr]
+    seen["email_code"] = _seen(
+        by_email.post(
+            "/otp/login/verify/",
+            {"factor": email.persistent_id, "otp_token": emailed, "next": "/strong/"},
+        )
+    )
+    seen["email_strong"] = _seen(by_email.get("/strong/"))
+
     unverified = Client()
     seen["password_login"] = unverified.login(**credentials)
     seen["unverified_secret"] = _seen(unverified.get("/secret/"))
-    seen["unverified_strong"] = _seen(unverified.get("/strong/"))
     seen["unverified_admin"] = _seen(unverified.get("/admin/"))
     seen["unverified_home"] = _seen(unverified.get("/"))
-    seen["token_form"] = _seen(unverified.get("/login/?next=/secret/"))
+    seen["token_form"] = _seen(unverified.get("/otp/login/?next=/secret/"))
+    seen["token_page"] = _seen(
+        unverified.get(f"/otp/login/verify/?factor={backup.persistent_id}&next=/secret/")
+    )
     seen["backup_code"] = _seen(
         unverified.post(
-            "/login/",
-            {"otp_device": backup.persistent_id, "otp_token": backup_code, "next": "/secret/"},
+            "/otp/login/verify/",
+            {"factor": backup.persistent_id, "otp_token": backup_code, "next": "/secret/"},
         )
     )
     seen["backup_secret"] = _seen(unverified.get("/secret/"))
@@ -77,9 +96,37 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     staff = get_user_model().objects.create_user("staff", password="staff", is_staff=True)
     staff_client = Client()
     staff_client.force_login(staff)
+    seen["staff_reminded"] = _seen(staff_client.get("/admin/"))
+    seen["staff_reminder"] = _seen(staff_client.get(seen["staff_reminded"]["location"]))
+    seen["staff_skip"] = _seen(
+        staff_client.post(seen["staff_reminded"]["location"], {"next": "/admin/"})
+    )
     seen["staff_admin"] = _seen(staff_client.get("/admin/"))
     seen["staff_admin_login"] = _seen(staff_client.get("/admin/login/?next=/admin/"))
+    seen.update(_walled_newcomer())
     seen.update(_first_superuser())
+    return seen
+
+
+def _walled_newcomer() -> dict[str, Any]:
+    """The second user, past the grace period that ``seed_demo --end-grace`` ended."""
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("seed_demo", "--end-grace", "--qr-svg", "/dev/null", stdout=io.StringIO())
+    seen: dict[str, Any] = {}
+    client = Client()
+    seen["newcomer_sign_in"] = _seen(
+        client.post("/otp/login/", {"username": "newcomer", "password": "newcomer"})
+    )
+    seen["newcomer_secret"] = _seen(client.get("/secret/"))
+    seen["newcomer_wall"] = _seen(client.get(seen["newcomer_secret"]["location"]))
+    seen["newcomer_skip"] = _seen(client.post(seen["newcomer_secret"]["location"]))
+    seen["newcomer_step_up"] = _seen(client.get("/otp/step-up/"))
+    seen["newcomer_home"] = _seen(client.get("/"))
+    seen["newcomer_logout"] = _seen(client.post("/logout/"))
     return seen
 
 

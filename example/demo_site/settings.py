@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_hotp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "django_otp.contrib.limits",
     "demo_site",
 ]
 
@@ -73,13 +74,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
-# The OTP login view is the only way in: password first, then a one-time password.
-LOGIN_URL = "login"
+# The two-step sign-in of django_otp.urls is the way in: the password, then a second factor.
+LOGIN_URL = "otp:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# Everyone must use a second factor. A user without a device is reminded for a week from
+# their first sign-in and may skip; after that they reach only the pages that set one up
+# (seed_demo --end-grace ends the week of the demo's second user at once).
+OTP_ENFORCE_FOR = "everyone"
+OTP_ENFORCE_GRACE_DAYS = 7
+# The home page stays open to everyone, to show the state of the session.
+OTP_ENFORCE_EXEMPT_PATHS = [r"^/$"]
+
 OTP_TOTP_ISSUER = "django-otp-ng demo"
 
-# Email codes (the "Get OTP challenge" button) are printed by the development server.
+# Email codes ("Send me a code") are printed by the development server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "demo@localhost"
