@@ -233,9 +233,11 @@ def test_with_both_the_later_end_counts(client: Client, alice: Any) -> None:
             signed_in.get("/page/")
         with freeze_time("2030-01-09"):
             assert "Not now" in signed_in.get(SETUP).content.decode()
-    with must(OTP_ENFORCE_GRACE_DAYS=30, OTP_ENFORCE_GRACE_UNTIL="2030-01-10"):
-        with freeze_time("2030-01-20"):
-            assert "Not now" in signed_in.get(SETUP).content.decode()
+    with (
+        must(OTP_ENFORCE_GRACE_DAYS=30, OTP_ENFORCE_GRACE_UNTIL="2030-01-10"),
+        freeze_time("2030-01-20"),
+    ):
+        assert "Not now" in signed_in.get(SETUP).content.decode()
 
 
 def test_a_skip_holds_for_its_user_only(client: Client, alice: Any) -> None:

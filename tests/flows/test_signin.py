@@ -191,9 +191,9 @@ def test_send_code(alice: Any) -> None:
         assert "in 10 seconds" in signin.describe_sent(again)
     assert signin.send_code(request, subject, simple.persistent_id).error == "not_interactive"
     assert signin.send_code(request, subject, None).error == "device_required"
-    with mock.patch.object(ChallengeDevice, "generate_challenge", side_effect=OSError("down")):
-        with freeze_time("2031-01-01"):
-            failed = signin.send_code(request, subject, sms.persistent_id)
+    down = mock.patch.object(ChallengeDevice, "generate_challenge", side_effect=OSError("down"))
+    with down, freeze_time("2031-01-01"):
+        failed = signin.send_code(request, subject, sms.persistent_id)
     assert failed.error == "challenge_exception" and isinstance(failed.exception, OSError)
     assert "down" not in signin.describe_sent(failed)
 
