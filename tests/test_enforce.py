@@ -21,8 +21,8 @@ from freezegun import freeze_time
 
 from django_otp.contrib.limits.models import EnrolmentGrace
 from django_otp.flows import enforce
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.signin_helpers import totp_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.enforce_urls")]
 
@@ -33,15 +33,6 @@ LOGIN = "/otp/login/"
 def must(**settings: Any) -> override_settings:
     """Enforcement for ``everyone`` (unless given), with the given settings."""
     return override_settings(**{"OTP_ENFORCE_FOR": "everyone", **settings})
-
-
-def code(device: TOTPDevice) -> str:
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-
-
-@pytest.fixture
-def alice() -> Any:
-    return get_user_model().objects.create_user("alice", password="alice-pw")
 
 
 @pytest.fixture
@@ -139,7 +130,7 @@ def test_a_user_with_a_device_who_did_not_prove_it_is_sent_to_the_second_step(
         assert second["Location"] == "/otp/login/verify/?next=%2Fpage%2F%3Fa%3D1"
         done = signed_in.post(
             "/otp/login/verify/",
-            {"factor": phone.persistent_id, "otp_token": code(phone), "next": "/page/?a=1"},
+            {"factor": phone.persistent_id, "otp_token": totp_code(phone), "next": "/page/?a=1"},
         )
         assert done["Location"] == "/page/?a=1"
         assert signed_in.get("/page/").status_code == 200
@@ -155,7 +146,7 @@ def test_django_login_view_then_the_second_step(client: Client, alice: Any) -> N
         assert client.get("/page/")["Location"] == f"{LOGIN}?next=%2Fpage%2F"
         client.post(
             "/otp/login/verify/",
-            {"factor": phone.persistent_id, "otp_token": code(phone), "next": "/page/"},
+            {"factor": phone.persistent_id, "otp_token": totp_code(phone), "next": "/page/"},
         )
         assert client.get("/page/").content == b"page for alice"
 
@@ -321,7 +312,7 @@ def test_a_walled_request_is_cheap_and_a_verified_one_cheaper(client: Client, al
     with must():
         client.post(
             "/otp/login/verify/",
-            {"factor": phone.persistent_id, "otp_token": code(phone), "next": "/page/"},
+            {"factor": phone.persistent_id, "otp_token": totp_code(phone), "next": "/page/"},
         )
         with CaptureQueriesContext(connection) as verified:
             assert client.get("/page/").status_code == 200

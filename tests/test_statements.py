@@ -118,17 +118,21 @@ class StatementCountTests(TransactionTestCase):
         assert result is not None and result.ok
         assert [statement.split()[0] for statement in sql] == ["SELECT", "UPDATE"]
 
-    @WITHOUT_LIMITS
-    def test_the_token_form_locks_the_device_it_verifies(self) -> None:
-        """The form contract runs in a transaction and loads the device locked (spec 7.2)."""
+    def token_form_statements(self) -> tuple[list[str], list[str], list[str]]:
+        """All statements of a valid ``OTPTokenForm``, then its selects and its updates."""
         form = OTPTokenForm(
             self.user,
             None,
             {"otp_device": self.totp.persistent_id, "otp_token": code(totp(KEY))},
         )
         sql = self.statements(lambda: self.assertTrue(form.is_valid(), form.errors))
-        writes = [s for s in sql if s.startswith("UPDATE")]
         selects = [s for s in sql if s.startswith("SELECT")]
+        return sql, selects, [s for s in sql if s.startswith("UPDATE")]
+
+    @WITHOUT_LIMITS
+    def test_the_token_form_locks_the_device_it_verifies(self) -> None:
+        """The form contract runs in a transaction and loads the device locked (spec 7.2)."""
+        sql, selects, writes = self.token_form_statements()
         assert len(selects) == 1
         if connection.features.has_select_for_update:
             assert "FOR UPDATE" in selects[0]
@@ -163,13 +167,6 @@ class StatementCountTests(TransactionTestCase):
 
     def test_the_token_form_with_the_account_limit(self) -> None:
         AccountLimit.objects.create(user=self.user)
-        form = OTPTokenForm(
-            self.user,
-            None,
-            {"otp_device": self.totp.persistent_id, "otp_token": code(totp(KEY))},
-        )
-        sql = self.statements(lambda: self.assertTrue(form.is_valid(), form.errors))
-        writes = [s for s in sql if s.startswith("UPDATE")]
-        selects = [s for s in sql if s.startswith("SELECT")]
+        _, selects, writes = self.token_form_statements()
         assert len(selects) == 1
         assert len(writes) == (3 if connection.features.has_select_for_update else 4)

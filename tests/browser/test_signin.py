@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.browser.axe import assert_accessible
 from tests.browser.tools import missing
+from tests.signin_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -47,30 +47,13 @@ def oathtool(device: TOTPDevice) -> str:
     return result.stdout.strip()
 
 
-@pytest.fixture
-def alice() -> Any:
-    return get_user_model().objects.create_user("alice", password="alice-password")
-
-
-@pytest.fixture
-def phone(alice: Any) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=alice, name="Phone")
-
-
-@pytest.fixture
-def backup(alice: Any) -> StaticDevice:
-    device = StaticDevice.objects.create(user=alice, name="Backup codes")
-    device.token_set.create(token="k3j7qz2mtx4b")
-    return device
-
-
 def password_step(page: Page, screenshot: Callable[[str], Path]) -> None:
     page.goto(f"/otp/login/?next={PROTECTED}")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     screenshot("password")
     assert_accessible(page)
     page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("alice-password")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
 
@@ -128,7 +111,7 @@ def test_another_method_a_backup_code(
     assert page.get_by_label("Code", exact=True).get_attribute("inputmode") == "text"
     screenshot("backup-code")
     assert_accessible(page)
-    page.get_by_label("Code", exact=True).fill("K3J7 QZ2M TX4B")
+    page.get_by_label("Code", exact=True).fill(" ABCD 2345 EFGH ")
     page.get_by_role("button", name="Verify").click()
     signed_in(page)
     assert not backup.token_set.exists()
@@ -161,7 +144,7 @@ def test_the_reminder_of_enforcement(
     settings.OTP_ENFORCE_GRACE_UNTIL = "2099-01-01"
     page.goto("/otp/login/?next=/whoami/")
     page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("alice-password")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Set up two-step verification")).to_be_visible()
     screenshot("reminder")

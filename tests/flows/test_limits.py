@@ -10,7 +10,6 @@ import datetime
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import RequestFactory, override_settings
 from django.utils import timezone, translation
 from freezegun import freeze_time
@@ -21,30 +20,13 @@ from django_otp.contrib.limits.models import AccountLimit, ClientLimit
 from django_otp.flows import limits
 from django_otp.flows.verify import MESSAGES, PAGE_MESSAGES, Verification, describe, verify_device
 from django_otp.forms import OTPTokenForm
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.signin_helpers import Received, totp_code, wrong_totp_code
 
 pytestmark = pytest.mark.django_db
 
 #: Device throttling off, account waits off: only the account's cap counts.
 CAP_ONLY = {"OTP_TOTP_THROTTLE_FACTOR": 0, "OTP_LIMITS_ACCOUNT_DELAY": 0}
-
-
-def right(device: TOTPDevice) -> str:
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-
-
-def wrong(device: TOTPDevice) -> str:
-    near = {
-        f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):06d}"
-        for drift in range(-3, 4)
-    }
-    return next(code for code in (f"{n:06d}" for n in range(10**6)) if code not in near)
-
-
-@pytest.fixture
-def alice() -> Any:
-    return get_user_model().objects.create_user("alice", password="pw")
 
 
 @pytest.fixture
@@ -57,21 +39,6 @@ def failures(user: Any) -> int:
     return row.failures if row is not None else 0
 
 
-class Received:
-    """Collects what a signal sends."""
-
-    def __init__(self, signal: Any) -> None:
-        self.calls: list[dict[str, Any]] = []
-        signal.connect(self.receive, weak=False, dispatch_uid=id(self))
-        self.signal = signal
-
-    def receive(self, **kwargs: Any) -> None:
-        self.calls.append(kwargs)
-
-    def close(self) -> None:
-        self.signal.disconnect(dispatch_uid=id(self))
-
-
 # The account-wide limit.
 
 
@@ -79,10 +46,10 @@ class Received:
 def test_devices_share_one_account_limit(alice: Any, phones: list[TOTPDevice]) -> None:
     for attempt in range(5):
         device = phones[attempt % 3]
-        assert verify_device(device, wrong(device)).error == "invalid_token"
+        assert verify_device(device, wrong_totp_code(device)).error == "invalid_token"
     assert failures(alice) == 5
     for device in phones:  # each device has failed at most twice, yet every one is refused
-        result = verify_device(device, right(device))
+        result = verify_device(device, totp_code(device))
         assert (result.error, result.data["scope"], result.data["locked"]) == (
             "throttled",
             "account",
@@ -104,14 +71,14 @@ def test_waits_grow_after_the_free_failures_up_to_the_maximum(
     with freeze_time("2030-01-01 12:00:00") as frozen:
         for attempt in range(6):
             device = phones[attempt % 3]
-            result = verify_device(device, wrong(device))
+            result = verify_device(device, wrong_totp_code(device))
             assert result.error == "invalid_token", attempt
             waits.append(
                 (result.retry_at - timezone.now()).total_seconds() if result.retry_at else 0
             )
             if result.retry_at is not None:
                 other = phones[(attempt + 1) % 3]
-                refused = verify_device(other, wrong(other))
+                refused = verify_device(other, wrong_totp_code(other))
                 assert refused.error == "throttled"
                 assert refused.retry_at == result.retry_at
                 frozen.move_to(result.retry_at)
@@ -122,9 +89,9 @@ def test_waits_grow_after_the_free_failures_up_to_the_maximum(
 @override_settings(**CAP_ONLY)
 def test_a_right_code_resets_the_account(alice: Any, phones: list[TOTPDevice]) -> None:
     for device in phones:
-        verify_device(device, wrong(device))
+        verify_device(device, wrong_totp_code(device))
     assert failures(alice) == 3
-    assert verify_device(phones[0], right(phones[0])).ok
+    assert verify_device(phones[0], totp_code(phones[0])).ok
     assert failures(alice) == 0
 
 
@@ -132,11 +99,10 @@ def test_a_right_code_resets_the_account(alice: Any, phones: list[TOTPDevice]) -
 def test_one_hundred_consecutive_failures_lock_the_account_for_good(
     alice: Any, phones: list[TOTPDevice], django_capture_on_commit_callbacks: Any
 ) -> None:
-    locked = Received(signals.account_locked)
-    try:
+    with Received(signals.account_locked) as locked:
         AccountLimit.objects.create(user=alice, failures=99, last_failure_at=None)
         with freeze_time("2030-01-01"), django_capture_on_commit_callbacks(execute=True):
-            assert verify_device(phones[0], wrong(phones[0])).data == {
+            assert verify_device(phones[0], wrong_totp_code(phones[0])).data == {
                 "scope": "account",
                 "locked": True,
             }
@@ -144,15 +110,13 @@ def test_one_hundred_consecutive_failures_lock_the_account_for_good(
         assert [call["failure_count"] for call in locked.calls] == [100]
         assert locked.calls[0]["user"] == alice
         with freeze_time("2031-06-01"):  # no wait ends it
-            result = verify_device(phones[1], right(phones[1]))
+            result = verify_device(phones[1], totp_code(phones[1]))
         assert result.error == "throttled" and result.data["locked"] is True
         assert result.retry_at is None
         assert str(describe(result, PAGE_MESSAGES)).startswith("Too many wrong codes were entered")
         assert failures(alice) == 100
         AccountLimit.objects.filter(user=alice).delete()  # an administrator resets it
-        assert verify_device(phones[1], right(phones[1])).ok
-    finally:
-        locked.close()
+        assert verify_device(phones[1], totp_code(phones[1])).ok
 
 
 def test_the_cap_is_at_most_one_hundred() -> None:
@@ -173,11 +137,11 @@ def test_the_default_schedule() -> None:
 def test_an_attempt_the_device_refuses_is_given_back(alice: Any, phones: list[TOTPDevice]) -> None:
     from unittest import mock
 
-    verify_device(phones[0], wrong(phones[0]))
+    verify_device(phones[0], wrong_totp_code(phones[0]))
     contention = {"reason": "contention"}
     outcome = mock.Mock(accepted=False, refused=contention, reason="contention")
     with mock.patch("django_otp.verification.attempt", return_value=outcome):
-        result = verify_device(phones[1], right(phones[1]))
+        result = verify_device(phones[1], totp_code(phones[1]))
     assert result.error == "verification_not_allowed"
     assert failures(alice) == 1
 
@@ -198,15 +162,12 @@ def test_the_compatible_forms_keep_the_specs_message(alice: Any, phones: list[TO
 def test_a_refusal_by_the_account_sends_verification_throttled(
     alice: Any, phones: list[TOTPDevice], django_capture_on_commit_callbacks: Any
 ) -> None:
-    throttled = Received(signals.verification_throttled)
-    try:
+    with Received(signals.verification_throttled) as throttled:
         AccountLimit.objects.create(user=alice, failures=100)
         with django_capture_on_commit_callbacks(execute=True):
-            verify_device(phones[0], right(phones[0]))
+            verify_device(phones[0], totp_code(phones[0]))
         assert [call["reason"]["scope"] for call in throttled.calls] == ["account"]
         assert throttled.calls[0]["device"] == phones[0]
-    finally:
-        throttled.close()
 
 
 def test_without_the_app_nothing_is_counted(alice: Any, phones: list[TOTPDevice]) -> None:
@@ -215,7 +176,7 @@ def test_without_the_app_nothing_is_counted(alice: Any, phones: list[TOTPDevice]
     with mock.patch.object(limits, "installed", return_value=False):
         assert limits.claim_account(phones[0]) is None
         assert limits.claim_client(RequestFactory().get("/"), "code") is None
-        assert verify_device(phones[0], wrong(phones[0])).error == "invalid_token"
+        assert verify_device(phones[0], wrong_totp_code(phones[0])).error == "invalid_token"
         limits.release_client(RequestFactory().get("/"), "code")
     assert not AccountLimit.objects.exists() and not ClientLimit.objects.exists()
 
@@ -352,13 +313,10 @@ def test_a_client_limit_of_zero_is_off() -> None:
 
 @override_settings(OTP_LIMITS_CLIENT_FAILURES=1)
 def test_a_refused_client_sends_client_throttled(django_capture_on_commit_callbacks: Any) -> None:
-    received = Received(signals.client_throttled)
-    try:
+    with Received(signals.client_throttled) as received:
         request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.7")
         with django_capture_on_commit_callbacks(execute=True):
             assert limits.claim_client(request, "password").admitted
             assert not limits.claim_client(request, "password").admitted
         assert [(c["scope"], c["client"]) for c in received.calls] == [("password", "192.0.2.7")]
         assert received.calls[0]["retry_at"] is not None
-    finally:
-        received.close()

@@ -28,11 +28,6 @@ pytestmark = pytest.mark.django_db
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-@pytest.fixture
-def alice() -> Any:
-    return get_user_model().objects.create_user("alice", password="alice-pw")
-
-
 def request_for(user: Any = None) -> Any:
     request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
     request.session = SessionStore()
