@@ -41,7 +41,7 @@ def signed_in(client: Client, alice: Any) -> Client:
     return client
 
 
-def is_walled(response: Any, path: str = "/page/") -> bool:
+def is_walled(response: Any) -> bool:
     return response.status_code == 302 and response["Location"].startswith(f"{SETUP}?next=")
 
 
@@ -319,3 +319,24 @@ def test_a_walled_request_is_cheap_and_a_verified_one_cheaper(client: Client, al
     # The session, the user and the session's device, as any verified request.
     assert len(verified.captured_queries) == 3, verified.captured_queries
     assert reverse("otp:login-setup") == SETUP
+
+
+def test_the_async_middleware_enforces_too(alice: Any) -> None:
+    from asgiref.sync import async_to_sync
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpRequest, HttpResponse
+    from django.test import AsyncRequestFactory
+
+    from django_otp.middleware import OTPMiddleware
+
+    async def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("page")
+
+    request = AsyncRequestFactory().get("/page/")
+    request.session = SessionStore()
+    request.user = alice
+    middleware = OTPMiddleware(view)
+    with must():
+        response = async_to_sync(middleware)(request)
+    assert is_walled(response)
+    assert async_to_sync(middleware)(request).content == b"page"  # enforcement off
