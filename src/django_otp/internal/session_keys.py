@@ -6,5 +6,12 @@ DEVICE_ID_SESSION_KEY = "otp_device_id"
 PROOFS_SESSION_KEY = "otp_proofs"
 #: The last recorded activity of the session, a Unix time.
 ACTIVITY_SESSION_KEY = "otp_activity"
+#: Enrolments begun and not yet confirmed: model label -> persistent id of the device.
+ENROL_SESSION_KEY = "otp_enrol"
 
-__all__ = ["ACTIVITY_SESSION_KEY", "DEVICE_ID_SESSION_KEY", "PROOFS_SESSION_KEY"]
+__all__ = [
+    "ACTIVITY_SESSION_KEY",
+    "DEVICE_ID_SESSION_KEY",
+    "ENROL_SESSION_KEY",
+    "PROOFS_SESSION_KEY",
+]
