@@ -80,6 +80,9 @@ LOGOUT_REDIRECT_URL = "home"
 
 OTP_TOTP_ISSUER = "django-otp-ng demo"
 
+# Adding or removing a sign-in method on the account pages sends the user an email.
+OTP_NOTIFY_EMAIL = True
+
 # Email codes (the "Get OTP challenge" button) are printed by the development server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "demo@localhost"

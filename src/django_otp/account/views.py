@@ -95,9 +95,11 @@ class RemoveView(DeviceView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("form", RemoveForm(last=self.last))
+        persistent_id = self.device.persistent_id
         verified_by = getattr(self.request.user, "otp_device", None)
-        own = verified_by is not None and verified_by.persistent_id == self.device.persistent_id
-        kwargs.update(last=self.last, signed_in_with=own)
+        own = verified_by is not None and verified_by.persistent_id == persistent_id
+        alone = own and not manage.proved_besides(self.request, persistent_id)
+        kwargs.update(last=self.last, signed_in_with=alone)
         return super().get_context_data(**kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from django_otp import devices_for_user, signals
 from django_otp.assurance.proofs import device_proof, strength
 from django_otp.assurance.state import state_for
+from django_otp.internal.session_keys import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "owns",
     "permission",
     "policy_for",
+    "proved_besides",
     "remove",
     "rename",
 ]
@@ -171,8 +173,34 @@ def remove(request: HttpRequest, device: Device, *, confirmed: bool = False) -> 
         return Result(device, "confirmation_required", {"last": True})
     persistent_id = device.persistent_id
     device.delete()
+    _forget(request, persistent_id)
     signals.send_after_commit(signals.factor_removed, device, persistent_id=persistent_id)
     return Result(device, data={"last": last})
+
+
+def proved_besides(request: HttpRequest, persistent_id: str) -> list[str]:
+    """The devices other than ``persistent_id`` this session proved itself, oldest first."""
+    return [
+        proof.device_id
+        for proof in state_for(request).proofs
+        if proof.device_id and proof.device_id != persistent_id and not proof.remembered
+    ]
+
+
+def _forget(request: HttpRequest, persistent_id: str) -> None:
+    """Drop the session's proofs of a removed device; if it verified the session, let the
+    newest other device the session proved verify it instead (or nothing, if none)."""
+    state_for(request).discard(lambda proof: proof.device_id == persistent_id)
+    session = getattr(request, "session", None)
+    if session is None or session.get(DEVICE_ID_SESSION_KEY) != persistent_id:
+        return
+    proved = proved_besides(request, persistent_id)
+    other = Device.from_persistent_id(proved[-1]) if proved else None
+    if other is None:
+        del session[DEVICE_ID_SESSION_KEY]
+    else:
+        session[DEVICE_ID_SESSION_KEY] = other.persistent_id
+    request.user.otp_device = other  # type: ignore[union-attr]
 
 
 def backup_codes_left(user: Any) -> int:
