@@ -78,7 +78,6 @@ def _worker(db: str) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
-
     from tests.browser.sessions import signed_in_session_key
 
     setup_test_environment()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.account import sections
@@ -48,6 +49,13 @@ class WhoMaySeeItTests(AccountTestCase):
         device = add_totp(self.alice)
         self.sign_in(self.alice, device)
         assert self.client.get(OVERVIEW).status_code == 200
+
+    def test_the_page_speaks_the_language_of_the_request(self) -> None:
+        self.sign_in(self.alice)
+        with translation.override("de"):
+            response = self.client.get(OVERVIEW)
+        assert response.status_code == 200
+        self.assertContains(response, "Authenticator-App hinzufügen")
 
     def test_the_page_is_never_cached(self) -> None:
         self.sign_in(self.alice)

@@ -37,10 +37,14 @@ pytestmark = pytest.mark.browser
 OVERVIEW = "/otp/security/"
 
 
+#: The Debian package of each command-line tool the tests use.
+PACKAGES = {"zbarimg": "zbar-tools", "oathtool": "oathtool"}
+
+
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        missing(f"{name} not found; install Debian's package {name.replace('zbarimg', 'zbar-tools')}")
+        missing(f"{name} not found; install Debian's package {PACKAGES[name]}")
     return path
 
 
@@ -181,7 +185,9 @@ def test_add_an_email_address_and_remove_the_last_method(
     page.get_by_role("button", name="Send a code").click()
     expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
     expect(page.get_by_text("You can ask for a new code in")).to_be_visible()
-    page.get_by_label("Code", exact=True).fill("000000" if "000000" not in mail.outbox[-1].body else "111111")
+    page.get_by_label("Code", exact=True).fill(
+        "000000" if "000000" not in mail.outbox[-1].body else "111111"
+    )
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Invalid token")).to_be_visible()
     visit(page, screenshot, "confirm-email-error")
