@@ -63,8 +63,13 @@ class AccountTestCase(TestCase):
         cls.bob = User.objects.create_user("bob", "bob@x.example", PASSWORD)
 
     def sign_in(self, user: Any, device: Device | None = None) -> None:
-        """A session of ``user`` (password proof), verified by ``device`` when given."""
-        self.client.cookies[settings.SESSION_COOKIE_NAME] = signed_in_session_key(user, device)
+        """A session of ``user`` (password proof), verified by ``device`` when given.
+
+        A fresh user object each time: one that a device verified carries ``otp_device``,
+        which the next ``login()`` would record as proved too.
+        """
+        fresh = type(user)._default_manager.get(pk=user.pk)
+        self.client.cookies[settings.SESSION_COOKIE_NAME] = signed_in_session_key(fresh, device)
 
     def step_up(self, policy: str, device: Device, token: str, next_url: str = OVERVIEW) -> Any:
         """Pass the step-up page for ``policy`` with ``device``."""
