@@ -158,7 +158,10 @@ def offer_remember(form: forms.BaseForm) -> None:
     form.fields[REMEMBER_FIELD] = forms.BooleanField(
         required=False,
         label=label,
-        help_text=_("It will not ask for a code again. Leave it unticked on a shared computer."),
+        help_text=_(
+            "Signing in on this browser will not need a code. Leave it unticked on a shared "
+            "computer."
+        ),
     )
 
 

@@ -63,7 +63,7 @@ class RememberedBrowserAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
-        "revoke_reason",
+        "why_revoked",
     ]
     actions = ["revoke_selected"]
 
@@ -71,6 +71,11 @@ class RememberedBrowserAdmin(admin.ModelAdmin):
     def browser(self, browser: RememberedBrowser) -> str:
         """The label, or "unknown browser"."""
         return str(browser)
+
+    @admin.display(description=_("why revoked"))
+    def why_revoked(self, browser: RememberedBrowser) -> str:
+        """Who or what revoked the browser."""
+        return browser.why_revoked
 
     @admin.display(description=_("state"))
     def state(self, browser: RememberedBrowser) -> Any:

@@ -19,7 +19,7 @@ REVOKE_REASONS = {
     "user": _("revoked by its user"),
     "admin": _("revoked by an administrator"),
     "everything": _("revoked with everything else"),
-    "device_removed": _("its device was removed"),
+    "device_removed": _("its device was removed or disabled"),
     "password_changed": _("the password changed"),
     "replaced": _("replaced by a newer one"),
 }
@@ -55,9 +55,7 @@ class RememberedBrowser(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoke_reason = models.CharField(
-        _("why revoked"), max_length=32, blank=True, choices=list(REVOKE_REASONS.items())
-    )
+    revoke_reason = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = RememberedBrowserQuerySet.as_manager()
 
@@ -74,6 +72,11 @@ class RememberedBrowser(models.Model):
     def is_active(self) -> bool:
         """Whether the browser still counts (not revoked, not expired)."""
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def why_revoked(self) -> str:
+        """Why the browser was revoked, in words (empty while it is not)."""
+        return str(REVOKE_REASONS.get(self.revoke_reason, self.revoke_reason))
 
     @property
     def status(self) -> str:
