@@ -8,6 +8,7 @@ from http.cookies import Morsel
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, TestCase, override_settings
@@ -22,6 +23,7 @@ from django_otp.internal.session_keys import REMEMBER_CHECKED_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.assurance.test_state import _redis_reachable
 
 PASSWORD = "correct horse"
 KEY = bytes(range(20))
@@ -656,3 +658,44 @@ class CheckboxTests(RememberTestCase):
         self.assertContains(page, 'type="checkbox" name="otp_remember"')
         self.assertContains(page, "Trust this browser for 30 days")
         self.assertContains(page, 'for="id_otp_remember"')
+
+
+class SharedCacheTests(RememberTestCase):
+    """With ``OTP_CACHE``: no device query for the recall, and a reset reaches cached devices."""
+
+    alias = "redis"
+
+    def setUp(self) -> None:
+        if self.alias == "redis" and not _redis_reachable():
+            self.skipTest("the Redis server of REDIS_URL is not running")
+        caches[self.alias].clear()
+        override = override_settings(OTP_CACHE=self.alias)
+        override.enable()
+        self.addCleanup(override.disable)
+
+    def test_the_first_request_reads_the_device_from_the_cache(self) -> None:
+        with freeze_time("2026-12-01 10:00:00") as frozen:
+            cookie = self.remembered_cookie()
+            assert self.verified(self.client)  # fills the cache
+            frozen.tick(datetime.timedelta(minutes=5))
+            client = self.new_session(cookie)
+            with CaptureQueriesContext(connection) as queries:
+                assert self.verified(client)
+        tables = " ".join(q["sql"] for q in queries.captured_queries)
+        assert len(remember_queries(queries)) == 1
+        assert TOTPDevice._meta.db_table not in tables
+
+    def test_revoke_everything_ends_a_verified_session_whose_device_is_cached(self) -> None:
+        with freeze_time("2026-12-01 10:00:00") as frozen:
+            self.remembered_cookie()
+            assert self.verified(self.client)
+            assert self.verified(self.client)  # from the cache now
+            frozen.tick(datetime.timedelta(seconds=1))
+            with self.captureOnCommitCallbacks(execute=True):
+                remember.revoke_everything(self.alice)
+            frozen.tick(datetime.timedelta(seconds=1))
+            assert not self.verified(self.client)
+
+
+class FileCacheTests(SharedCacheTests):
+    alias = "file"
