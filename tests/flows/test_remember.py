@@ -20,20 +20,14 @@ from django_otp.contrib.remember.models import AssuranceReset, RememberedBrowser
 from django_otp.flows import remember
 from django_otp.flows.remember import COOKIE_SALT
 from django_otp.internal.session_keys import REMEMBER_CHECKED_SESSION_KEY
-from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.assurance.test_state import _redis_reachable
+from tests.flows.test_stepup import PASSWORD, StepUpTestCase, code
 
-PASSWORD = "correct horse"
-KEY = bytes(range(20))
 COOKIE = "otp_remember"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 TABLE = RememberedBrowser._meta.db_table
-
-
-def code() -> str:
-    return str(totp(KEY)).zfill(6)
 
 
 def sign(value: str) -> str:
@@ -68,29 +62,11 @@ class Receiver:
 
 
 @override_settings(OTP_REMEMBER_DAYS=30)
-class RememberTestCase(TestCase):
-    @classmethod
-    def setUpTestData(cls) -> None:
-        User = get_user_model()
-        cls.alice = User.objects.create_user("alice", password=PASSWORD)
-        cls.bob = User.objects.create_user("bob", password=PASSWORD)
-        cls.totp = TOTPDevice.objects.create(user=cls.alice, name="phone", key=KEY.hex())
-        cls.backup = StaticDevice.objects.create(user=cls.alice, name="backup")
-        cls.bobs = TOTPDevice.objects.create(user=cls.bob, name="bob phone", key=KEY.hex())
-
-    def sign_in(self, client: Client | None = None, *, trust: bool = True) -> Any:
+class RememberTestCase(StepUpTestCase):
+    def sign_in(self, client: Client | None = None, *, trust: bool = True) -> Any:  # type: ignore[override]
         """Password and a TOTP code through ``LoginView``, ticking "trust this browser"."""
-        data = {
-            "username": "alice",
-            "password": PASSWORD,
-            "otp_device": self.totp.persistent_id,
-            "otp_token": code(),
-        }
-        if trust:
-            data["otp_remember"] = "on"
-        response = (client or self.client).post("/login/", data, HTTP_USER_AGENT=FIREFOX)
-        assert response.status_code == 302, response.content
-        return response
+        fields = {"otp_remember": "on"} if trust else {}
+        return super().sign_in(None, client, fields, HTTP_USER_AGENT=FIREFOX)
 
     def remembered_cookie(self) -> str:
         """Sign in with "trust this browser" and return the cookie's value."""
