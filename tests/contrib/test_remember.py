@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.checks.registry import registry
 from django.http import HttpResponse
 from django.test import TestCase, override_settings
 from django.utils import timezone
@@ -156,6 +157,7 @@ class WithoutTheAppTests(TestCase):
             messages = check_remember()
             assert not remember.enabled()
         assert [message.id for message in messages] == ["django_otp.W003"]
+        assert check_remember in registry.get_checks()
         assert "OTP_REMEMBER_DAYS is 30" in messages[0].msg
         assert "'django_otp.contrib.remember'" in messages[0].hint
 

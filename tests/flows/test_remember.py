@@ -7,6 +7,7 @@ import datetime
 from http.cookies import Morsel
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection
@@ -244,6 +245,14 @@ class RecallTests(RememberTestCase):
         with CaptureQueriesContext(connection) as third:
             assert self.verified(client)
         assert len(remember_queries(third)) == 1
+
+    def test_otp_required_recalls_without_the_middleware(self) -> None:
+        cookie = self.remembered_cookie()
+        middleware = [m for m in settings.MIDDLEWARE if "django_otp" not in m]
+        with self.settings(MIDDLEWARE=middleware):
+            client = self.new_session(cookie)
+            assert client.get("/protected/bare/").content == b"secret"
+            assert client.session[DEVICE_ID_SESSION_KEY] == self.totp.persistent_id
 
     def test_asynchronous_requests_recall_too(self) -> None:
         cookie = self.remembered_cookie()
