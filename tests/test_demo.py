@@ -286,3 +286,17 @@ def test_pages_behind_policies(visits: dict[str, Any]) -> None:
     step_up = visits["unverified_strong"]
     assert step_up["status"] == 302
     assert step_up["location"] == "/otp/step-up/?policy=aal2&next=%2Fstrong%2F"
+
+
+def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, Any]) -> None:
+    assert "Trust this browser for 30 days" in visits["anonymous_login_page"]["body"]
+    assert visits["password_and_code"]["status"] == 302
+    assert visits["remembered_login"]["status"] == 302
+    assert visits["remembered_login"]["location"] == "/secret/"
+    assert visits["remembered_secret"]["status"] == 200
+    assert "verified by <strong>demo-phone</strong>" in visits["remembered_secret"]["body"]
+    assert visits["remembered_recent"]["status"] == 302  # a remembered browser is never fresh
+    assert visits["remembered_recent"]["location"].startswith("/otp/step-up/?policy=recent")
+    admin_list = visits["remembered_admin_list"]
+    assert admin_list["status"] == 200
+    assert '<td class="field-state">active</td>' in admin_list["body"]

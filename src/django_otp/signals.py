@@ -56,7 +56,8 @@ browser_remembered = Signal()
 
 #: Remembered browsers were revoked; ``sender`` is the ``RememberedBrowser`` model.
 #: Arguments: ``browsers`` (the rows), ``user``, ``request``, ``reason`` (``"user"``,
-#: ``"everything"``, ``"device_removed"``, ``"password_changed"``).
+#: ``"admin"``, ``"everything"``, ``"device_removed"`` (deleted or unconfirmed),
+#: ``"password_changed"``, ``"replaced"``).
 browser_revoked = Signal()
 
 

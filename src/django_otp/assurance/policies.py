@@ -88,7 +88,8 @@ class Requirement:
     ``"webauthn"``, an app label, or ``"pwd"``); any device when omitted.
     ``max_age``: seconds since that proof. ``min_aal``: the session's AAL (1 to 3).
     ``phishing_resistant``: the proof must be phishing-resistant. ``factors``: distinct kinds
-    of factor, the password included. ``remembered``: whether a remembered browser may count.
+    of factor, the password included. ``remembered``: whether a remembered browser may count
+    (never towards ``max_age``: it proves nothing new).
     """
 
     name: str
@@ -124,7 +125,11 @@ class Requirement:
             return Unmet(self.name, "method", text, acr_values=self.acr)
         now = state.now
         if self.max_age is not None:
-            fresh = [proof for proof in candidates if now - proof.at <= self.max_age]
+            fresh = [
+                proof
+                for proof in candidates
+                if not proof.remembered and now - proof.at <= self.max_age
+            ]
             if not fresh:
                 return Unmet(
                     self.name,

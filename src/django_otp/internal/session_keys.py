@@ -6,5 +6,13 @@ DEVICE_ID_SESSION_KEY = "otp_device_id"
 PROOFS_SESSION_KEY = "otp_proofs"
 #: The last recorded activity of the session, a Unix time.
 ACTIVITY_SESSION_KEY = "otp_activity"
+#: Set once the session has looked at its remembered-browser cookie (see
+#: :mod:`django_otp.flows.remember`), so that later requests do not look again.
+REMEMBER_CHECKED_SESSION_KEY = "otp_remember_checked"
 
-__all__ = ["ACTIVITY_SESSION_KEY", "DEVICE_ID_SESSION_KEY", "PROOFS_SESSION_KEY"]
+__all__ = [
+    "ACTIVITY_SESSION_KEY",
+    "DEVICE_ID_SESSION_KEY",
+    "PROOFS_SESSION_KEY",
+    "REMEMBER_CHECKED_SESSION_KEY",
+]
