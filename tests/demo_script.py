@@ -47,6 +47,7 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
                 **credentials,
                 "otp_device": phone.persistent_id,
                 "otp_token": code,
+                "otp_remember": "on",
                 "next": "/secret/",
             },
         )
@@ -59,6 +60,11 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["verified_admin"] = _seen(visitor.get("/admin/"))
     seen["logout"] = _seen(visitor.post("/logout/"))
     seen["after_logout_secret"] = _seen(visitor.get("/secret/"))
+    # The browser was trusted at sign-in: the password alone signs it in again, verified.
+    seen["remembered_login"] = _seen(visitor.post("/login/", {**credentials, "next": "/secret/"}))
+    seen["remembered_secret"] = _seen(visitor.get("/secret/"))
+    seen["remembered_recent"] = _seen(visitor.get("/recent/"))
+    seen["remembered_admin_list"] = _seen(visitor.get("/admin/otp_remember/rememberedbrowser/"))
 
     unverified = Client()
     seen["password_login"] = unverified.login(**credentials)

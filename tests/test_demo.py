@@ -301,3 +301,17 @@ def test_the_account_pages_are_linked_and_used_for_enrolment(visits: dict[str, A
     assert add_app["status"] == 200
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in add_app["body"]
     assert "otpauth://totp/django-otp-ng%20demo%3Anewcomer" in add_app["body"]
+
+
+def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, Any]) -> None:
+    assert "Trust this browser for 30 days" in visits["anonymous_login_page"]["body"]
+    assert visits["password_and_code"]["status"] == 302
+    assert visits["remembered_login"]["status"] == 302
+    assert visits["remembered_login"]["location"] == "/secret/"
+    assert visits["remembered_secret"]["status"] == 200
+    assert "verified by <strong>demo-phone</strong>" in visits["remembered_secret"]["body"]
+    assert visits["remembered_recent"]["status"] == 302  # a remembered browser is never fresh
+    assert visits["remembered_recent"]["location"].startswith("/otp/step-up/?policy=recent")
+    admin_list = visits["remembered_admin_list"]
+    assert admin_list["status"] == 200
+    assert '<td class="field-state">active</td>' in admin_list["body"]

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_hotp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    # Remembered browsers: "Trust this browser for 30 days" (OTP_REMEMBER_DAYS below).
+    "django_otp.contrib.remember",
     "demo_site",
 ]
 
@@ -79,6 +81,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 OTP_TOTP_ISSUER = "django-otp-ng demo"
+
+# The login and step-up pages offer "Trust this browser for 30 days"; the admin lists the
+# remembered browsers. (Under DEBUG the cookie is not marked Secure, so plain HTTP works.)
+OTP_REMEMBER_DAYS = 30
 
 # Adding or removing a sign-in method on the account pages sends the user an email.
 OTP_NOTIFY_EMAIL = True

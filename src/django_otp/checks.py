@@ -17,6 +17,7 @@ from django_otp.internal.policy_rules import path_policies_problem
 
 _OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+_REMEMBER_APP = "django_otp.contrib.remember"
 
 
 @register(Tags.security)
@@ -144,4 +145,20 @@ def check_policies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         )
         for position, (_, name) in enumerate(app_settings.OTP_PATH_POLICIES)
         if name not in known
+    ]
+
+
+@register(Tags.security)
+def check_remember(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``OTP_REMEMBER_DAYS`` offers remembered browsers only with their app installed."""
+    days = getattr(settings, "OTP_REMEMBER_DAYS", 0)
+    if not isinstance(days, int) or days <= 0 or apps.is_installed(_REMEMBER_APP):
+        return []
+    return [
+        Warning(
+            f"OTP_REMEMBER_DAYS is {days}, but INSTALLED_APPS does not contain "
+            f"{_REMEMBER_APP!r}, so no browser is remembered.",
+            hint=f"Add {_REMEMBER_APP!r} to INSTALLED_APPS and migrate, or remove the setting.",
+            id="django_otp.W003",
+        )
     ]

@@ -14,9 +14,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from django_otp import device_to_verify, devices_for_user
+from django_otp.app_settings import app_settings
 from django_otp.assurance.proofs import device_proof
+from django_otp.flows import remember
 from django_otp.flows import verify as flows
 from django_otp.flows.verify import Challenge, Verification
 from django_otp.models import Device
@@ -139,6 +143,28 @@ def otp_login_fields() -> tuple[forms.Field, forms.Field, forms.Field]:
     )
 
 
+#: The name of the "trust this browser" checkbox.
+REMEMBER_FIELD = "otp_remember"
+
+
+def offer_remember(form: forms.BaseForm) -> None:
+    """Add the "Trust this browser for N days" checkbox to ``form`` when browsers can be
+    remembered (see :mod:`django_otp.flows.remember`); otherwise leave ``form`` as it is."""
+    if not remember.enabled():
+        return
+    label = ngettext_lazy(
+        "Trust this browser for %(days)d day", "Trust this browser for %(days)d days", "days"
+    ) % {"days": app_settings.OTP_REMEMBER_DAYS}
+    form.fields[REMEMBER_FIELD] = forms.BooleanField(
+        required=False,
+        label=label,
+        help_text=_(
+            "Signing in on this browser will not need a code. Leave it unticked on a shared "
+            "computer."
+        ),
+    )
+
+
 class OTPAuthenticationForm(OTPAuthenticationFormMixin, AuthenticationForm):
     """Username, password and one-time token in one form."""
 
@@ -172,11 +198,13 @@ class OTPTokenForm(OTPAuthenticationFormMixin, forms.Form):
 
 
 class StepUpForm(OTPTokenForm):
-    """``OTPTokenForm`` that offers only the user's devices that can help to meet ``policy``."""
+    """``OTPTokenForm`` that offers only the user's devices that can help to meet ``policy``,
+    and "trust this browser" when browsers can be remembered."""
 
     def __init__(self, user: Any, policy: Any, *args: Any, **kwargs: Any) -> None:
         self.policy = policy
         super().__init__(user, None, *args, **kwargs)
+        offer_remember(self)
 
     def device_choices(self, user: Any) -> list[tuple[str, str]]:  # type: ignore[override]
         """A blank entry, then the confirmed devices whose proof the policy accepts."""

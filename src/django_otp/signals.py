@@ -56,7 +56,8 @@ browser_remembered = Signal()
 
 #: Remembered browsers were revoked; ``sender`` is the ``RememberedBrowser`` model.
 #: Arguments: ``browsers`` (the rows), ``user``, ``request``, ``reason`` (``"user"``,
-#: ``"everything"``, ``"device_removed"``, ``"password_changed"``).
+#: ``"admin"``, ``"everything"``, ``"device_removed"`` (deleted or unconfirmed),
+#: ``"password_changed"``, ``"replaced"``).
 browser_revoked = Signal()
 
 # Changes a person makes to their own account (django_otp.flows.manage and flows.enrol, which
@@ -83,11 +84,11 @@ backup_codes_generated = Signal()
 def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.
 
-    Nothing is prepared when the signal has no receivers, so auditing costs nothing unless a
-    site asks for it.
+    Nothing is prepared when the signal has no receivers (an empty receiver list is checked
+    first, the cheapest test), so auditing costs nothing unless a site asks for it.
     """
     sender = type(device)
-    if not signal.has_listeners(sender):
+    if not signal.receivers or not signal.has_listeners(sender):
         return
     try:
         user = device.user
@@ -99,7 +100,7 @@ def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
 
 def send_event(signal: Signal, sender: Any, *, using: str, **kwargs: Any) -> None:
     """Send ``signal`` from ``sender`` with ``kwargs`` and the current request, after commit."""
-    if not signal.has_listeners(sender):
+    if not signal.receivers or not signal.has_listeners(sender):
         return
     request = current_request.get()
 

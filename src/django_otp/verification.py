@@ -28,6 +28,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from django_otp import signals
 from django_otp.app_settings import app_settings
@@ -147,13 +148,21 @@ class Attempt:
         self.device = device
         self.token = token
         self.throttle = throttle
-        self.now = timezone.now()
-        self.db = database_of(device)
         self.normalized: str | None = None
         self.match: TokenMatch | None = None
         self.refused: dict[str, Any] | None = None
         #: Set when the token matched but a parallel attempt consumed it first.
         self.lost_match = False
+
+    @cached_property
+    def now(self) -> datetime.datetime:
+        """The time of the attempt, read when first needed (a refusal never needs it)."""
+        return timezone.now()
+
+    @cached_property
+    def db(self) -> str:
+        """The database alias of the device's row."""
+        return database_of(self.device)
 
     def _seen(self) -> Q:
         """The condition that the row still holds the throttling state this attempt judged.

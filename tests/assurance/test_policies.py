@@ -104,6 +104,8 @@ def test_remembered_proofs_count_only_where_allowed():
         ).reason
         == "freshness"
     )
+    just_made = Requirement("fresh", remembered=True, max_age=60)
+    assert unmet(just_made, proof("totp", "remembered", age=0)).reason == "freshness"
 
 
 def test_any_of_and_all_of():

@@ -88,9 +88,10 @@ class Requirement:
     ``"webauthn"``, an app label, or ``"pwd"``); any device when omitted.
     ``max_age``: seconds since that proof. ``min_aal``: the session's AAL (1 to 3).
     ``phishing_resistant``: the proof must be phishing-resistant. ``factors``: distinct kinds
-    of factor, the password included. ``remembered``: whether a remembered browser may count.
-    ``min_strength``: the proof's strength class (1 to 3, see
-    :data:`django_otp.assurance.proofs.STRENGTHS`): 2 refuses emailed and backup codes.
+    of factor, the password included. ``remembered``: whether a remembered browser may count
+    (never towards ``max_age``: it proves nothing new). ``min_strength``: the proof's strength
+    class (1 to 3, see :data:`django_otp.assurance.proofs.STRENGTHS`): 2 refuses emailed and
+    backup codes.
     """
 
     name: str
@@ -131,7 +132,11 @@ class Requirement:
             return Unmet(self.name, "method", text, acr_values=self.acr)
         now = state.now
         if self.max_age is not None:
-            fresh = [proof for proof in candidates if now - proof.at <= self.max_age]
+            fresh = [
+                proof
+                for proof in candidates
+                if not proof.remembered and now - proof.at <= self.max_age
+            ]
             if not fresh:
                 return Unmet(
                     self.name,
