@@ -123,6 +123,13 @@ class AddAppTests(AccountTestCase):
         self.assertContains(response, 'class="otp-secret"')
         assert "<svg" not in response.content.decode()
 
+    def test_without_the_plugin_the_page_is_not_found(self) -> None:
+        with mock.patch("django_otp.account.totp.apps.is_installed", return_value=False):
+            assert self.client.get(ADD).status_code == 404
+        with mock.patch("django_otp.account.email.apps.is_installed", return_value=False):
+            assert self.client.get("/otp/security/email/").status_code == 404
+        assert not TOTPDevice.objects.exists()
+
     @override_settings(OTP_TOTP_ISSUER="Example")
     def test_the_issuer_is_in_the_uri(self) -> None:
         self.client.get(ADD)

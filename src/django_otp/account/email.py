@@ -73,9 +73,8 @@ class AddEmailView(EmailView):
             address = form.cleaned_data["email"]
             result = enrol.begin(request, self.model, name=address, email=address)
             response = self.refused(result)
-            if response is not None:
-                return response
-            assert result.device is not None
+            if response is not None or result.device is None:
+                return response or self.done()
             problem = self.send(result.device)
             if problem is None:
                 return HttpResponseRedirect(reverse("otp:security-email-confirm"))
