@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from django_otp.internal.session_keys import ACTIVITY_SESSION_KEY, PROOFS_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -219,3 +219,36 @@ def test_a_narrow_screen_shows_the_whole_qr_code(
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     visit(page, screenshot, "add-app-narrow")
+
+
+#: What a site with a strict Content-Security-Policy sends: nothing inline, nothing foreign.
+STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'"
+
+
+def test_the_pages_work_under_a_strict_content_security_policy(
+    page: Page, context: BrowserContext, sign_in: Callable[..., None], output_dir: Path
+) -> None:
+    def with_csp(route: Route) -> None:
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": STRICT_CSP}
+        route.fulfill(response=response, headers=headers)
+
+    context.route("**/*", with_csp)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
+    user = get_user_model().objects.create_user("strict", "strict@x.example", "pw")
+    sign_in(user)
+    for url in [OVERVIEW, "/otp/security/app/", "/otp/security/email/"]:
+        page.goto(url)
+        page.wait_for_load_state()
+    qr = output_dir / "qr.png"
+    page.goto("/otp/security/app/")
+    page.get_by_role("img", name="QR code for your authenticator app").screenshot(path=qr)
+    assert scan(qr).startswith("otpauth://totp/")
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "576px"
+    assert refused == []
