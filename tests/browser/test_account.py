@@ -237,9 +237,9 @@ def test_the_pages_work_under_a_strict_content_security_policy(
     refused: list[str] = []
     page.on(
         "console",
-        lambda message: refused.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     user = get_user_model().objects.create_user("strict", "strict@x.example", "pw")
     sign_in(user)
