@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client, TestCase
 
+from django_otp.internal.session_keys import PROOFS_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.plugins.otp_webauthn.flows import CEREMONY_SESSION_KEY
 from django_otp.plugins.otp_webauthn.models import WebAuthnDevice
@@ -43,9 +45,16 @@ class WebAuthnTestCase(TestCase):
         response.data = response.json()
         return response
 
-    def sign_in(self, user: Any = None, device: Any = None) -> None:
-        """A session of ``user`` (Alice), verified by ``device`` when one is given."""
+    def sign_in(self, user: Any = None, device: Any = None, password: bool = True) -> None:
+        """A session of ``user`` (Alice), verified by ``device`` when one is given; without
+        ``password`` the session holds no password proof (as after a passkey sign-in)."""
         key = signed_in_session_key(user or self.alice, device)
+        if not password:
+            session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+            session[PROOFS_SESSION_KEY] = [
+                proof for proof in session.get(PROOFS_SESSION_KEY, []) if proof[0] != "pwd"
+            ]
+            session.save()
         self.client.cookies[settings.SESSION_COOKIE_NAME] = key
 
     def register(self, authenticator: Authenticator, **bend: Any) -> Any:
