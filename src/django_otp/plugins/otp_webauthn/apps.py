@@ -1,3 +1,5 @@
+import mimetypes
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -11,5 +13,8 @@ class DefaultConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Browsers run a module only when it is served as JavaScript; older Pythons do not
+        # know the .mjs extension, so static file servers built on mimetypes learn it here.
+        mimetypes.add_type("text/javascript", ".mjs")
         # The system checks (the RP id, origins and hosts) load with the plugin.
         from django_otp import checks  # noqa: F401
