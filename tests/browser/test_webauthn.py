@@ -190,7 +190,7 @@ def test_cloned_credential_is_refused(
     enrolled: tuple[VirtualAuthenticator, WebAuthnDevice],
     screenshot: Callable[[str], Path],
 ) -> None:
-    authenticator, device = enrolled
+    _, device = enrolled
     # The original authenticator signed in elsewhere many times since: the stored counter
     # is ahead of what this copy sends.
     WebAuthnDevice.objects.filter(pk=device.pk).update(sign_count=1000)
