@@ -31,12 +31,12 @@ URLS = {
 }
 
 
-class WebAuthnTestCase(TestCase):
-    @classmethod
-    def setUpTestData(cls) -> None:
-        User = get_user_model()
-        cls.alice = User.objects.create_user("alice", password=PASSWORD)
-        cls.bob = User.objects.create_user("bob", password=PASSWORD)
+class WebAuthnMixin:
+    """The endpoints as a browser calls them, for a test case with ``alice`` and ``bob``."""
+
+    client: Client
+    alice: Any
+    bob: Any
 
     def post(self, name: str, body: Any = None, client: Client | None = None) -> Any:
         """POST ``body`` as JSON to the endpoint ``name``; the response, with ``.data``."""
@@ -83,3 +83,11 @@ class WebAuthnTestCase(TestCase):
 
 def totp_device(user: Any) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="phone")
+
+
+class WebAuthnTestCase(WebAuthnMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        User = get_user_model()
+        cls.alice = User.objects.create_user("alice", password=PASSWORD)
+        cls.bob = User.objects.create_user("bob", password=PASSWORD)
