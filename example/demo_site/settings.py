@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_hotp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_webauthn",
     "demo_site",
 ]
 
@@ -79,6 +80,14 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 OTP_TOTP_ISSUER = "django-otp-ng demo"
+
+# Passkeys and security keys. Browsers accept a domain as relying-party id, never an IP
+# address: open the demo at http://localhost:8000/, not http://127.0.0.1:8000/.
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_RP_NAME = "django-otp-ng demo"
+OTP_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
+# The login page offers "Sign in with a passkey" (off by default in a real site).
+OTP_WEBAUTHN_PASSWORDLESS = True
 
 # Email codes (the "Get OTP challenge" button) are printed by the development server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
