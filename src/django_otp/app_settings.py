@@ -34,14 +34,9 @@ __all__ = [
 ]
 
 #: Prefixes of the settings families this package owns; unknown names under them are typos.
-OWNED_PREFIXES = (
-    "OTP_HOTP_",
-    "OTP_TOTP_",
-    "OTP_STATIC_",
-    "OTP_EMAIL_",
-    "OTP_REMEMBER_",
-    "OTP_WEBAUTHN_",
-)
+#: ``OTP_WEBAUTHN_`` is not one of them: django-otp-webauthn uses that prefix too, and both
+#: packages may be installed while a site moves from one to the other.
+OWNED_PREFIXES = ("OTP_HOTP_", "OTP_TOTP_", "OTP_STATIC_", "OTP_EMAIL_", "OTP_REMEMBER_")
 
 #: COSE algorithms a passkey may use (RFC 9053): EdDSA, ES256/384/512, PS256/384/512 and
 #: RS256/384/512, all that py_webauthn verifies.
