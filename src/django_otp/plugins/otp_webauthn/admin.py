@@ -14,6 +14,18 @@ from django.http import HttpRequest
 from django_otp.device_admin import DeviceAdmin
 from django_otp.plugins.otp_webauthn.models import WebAuthnDevice
 
+#: What the authenticator told about itself: shown, never edited.
+AUTHENTICATOR_FIELDS = (
+    "kind",
+    "transports",
+    "aaguid",
+    "backup_eligible",
+    "backup_state",
+    "user_verified",
+    "discoverable",
+    "sign_count",
+)
+
 
 class WebAuthnDeviceAdmin(DeviceAdmin):
     """Passkeys and security keys: whose, which kind, when used; the name can be changed."""
@@ -23,35 +35,9 @@ class WebAuthnDeviceAdmin(DeviceAdmin):
     fieldsets = [
         ("Identity", {"fields": ["user", "name", "confirmed"]}),
         ("Timestamps", {"fields": ["created_at", "last_used_at"]}),
-        (
-            "Authenticator",
-            {
-                "fields": [
-                    "kind",
-                    "transports",
-                    "aaguid",
-                    "backup_eligible",
-                    "backup_state",
-                    "user_verified",
-                    "discoverable",
-                    "sign_count",
-                ]
-            },
-        ),
+        ("Authenticator", {"fields": AUTHENTICATOR_FIELDS}),
     ]
-    readonly_fields = [
-        "user",
-        "created_at",
-        "last_used_at",
-        "kind",
-        "transports",
-        "aaguid",
-        "backup_eligible",
-        "backup_state",
-        "user_verified",
-        "discoverable",
-        "sign_count",
-    ]
+    readonly_fields = ["user", "created_at", "last_used_at", *AUTHENTICATOR_FIELDS]
     raw_id_fields = []
 
     @admin.display(description="kind")

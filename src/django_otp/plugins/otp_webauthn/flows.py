@@ -11,12 +11,13 @@ the same as for any device, and a success marks the session as any device does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib import auth
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ from django_otp.assurance.policies import get_policy
 from django_otp.assurance.proofs import Proof, method_of
 from django_otp.assurance.state import state_for
 from django_otp.flows import stepup
-from django_otp.flows.verify import NO_PASSWORD, mark_verified, verify_device
+from django_otp.flows.verify import mark_verified, verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
 from django_otp.plugins.otp_webauthn.messages import default_name
 from django_otp.plugins.otp_webauthn.models import WebAuthnDevice, WebAuthnUserHandle
@@ -36,12 +37,14 @@ from django_otp.plugins.otp_webauthn.models import WebAuthnDevice, WebAuthnUserH
 __all__ = [
     "CEREMONY_SESSION_KEY",
     "Result",
-    "begin_login",
+    "begin_ceremony",
     "begin_registration",
     "begin_verification",
-    "complete_login",
     "complete_registration",
     "complete_verification",
+    "failed",
+    "take_ceremony",
+    "verify_assertion",
 ]
 
 #: The session key of the pending ceremony (one at a time per session).
@@ -63,11 +66,25 @@ class Result:
         return self.error is None
 
 
-def _failed(error: str, status: int = 400, reason: str | None = None, **data: Any) -> Result:
+def failed(error: str, status: int = 400, reason: str | None = None, **data: Any) -> Result:
     return Result(error, status, data, reason)
 
 
-def _begin(request: HttpRequest, kind: str, *, uv: bool, user: Any = None, **extra: Any) -> bytes:
+def _signed_in(step: Callable[..., Result]) -> Callable[..., Result]:
+    """Answer ``login_required`` (401) to a visitor who is not signed in."""
+
+    @functools.wraps(step)
+    def run(request: HttpRequest, *args: Any) -> Result:
+        if not request.user.is_authenticated:
+            return failed("login_required", 401)
+        return step(request, *args)
+
+    return run
+
+
+def begin_ceremony(
+    request: HttpRequest, kind: str, *, uv: bool, user: Any = None, **extra: Any
+) -> bytes:
     """Store a new challenge for a ceremony of ``kind``; return it."""
     challenge = ceremony.new_challenge()
     request.session[CEREMONY_SESSION_KEY] = {
@@ -81,7 +98,7 @@ def _begin(request: HttpRequest, kind: str, *, uv: bool, user: Any = None, **ext
     return challenge
 
 
-def _take(request: HttpRequest, kind: str, user: Any = None) -> dict[str, Any] | None:
+def take_ceremony(request: HttpRequest, kind: str, user: Any = None) -> dict[str, Any] | None:
     """Remove the pending ceremony from the session; return it if it is this one and alive."""
     pending = request.session.pop(CEREMONY_SESSION_KEY, None)
     if not isinstance(pending, dict) or pending.get("type") != kind:
@@ -113,19 +130,18 @@ def _enrolment_refusal(request: HttpRequest) -> Result | None:
     if user.is_verified() and state_for(request).satisfies("recent"):
         return None
     next_url = stepup.safe_next(request, request.META.get("HTTP_REFERER")) or "/"
-    return _failed("verification_required", 403, step_up_url=stepup.step_up_url("recent", next_url))
+    return failed("verification_required", 403, step_up_url=stepup.step_up_url("recent", next_url))
 
 
+@_signed_in
 def begin_registration(request: HttpRequest) -> Result:
     """Options to add a passkey or security key to the signed-in user."""
     user: Any = request.user
-    if not user.is_authenticated:
-        return _failed("login_required", 401)
     refusal = _enrolment_refusal(request)
     if refusal is not None:
         return refusal
     uv = ceremony.uv_required()
-    challenge = _begin(request, "register", uv=uv, user=user)
+    challenge = begin_ceremony(request, "register", uv=uv, user=user)
     existing = WebAuthnDevice.objects.filter(user=user).values_list("credential_id", "transports")
     name = str(user.get_username())
     full_name = getattr(user, "get_full_name", lambda: "")() or name
@@ -145,15 +161,14 @@ def _device_name(value: Any, registered: ceremony.Registered) -> str:
     return name or str(default_name(registered.backup_eligible))
 
 
+@_signed_in
 def complete_registration(request: HttpRequest, data: Any) -> Result:
     """Check a new credential (L3 7.1) and store it as a confirmed device of the user."""
     user: Any = request.user
-    if not user.is_authenticated:
-        return _failed("login_required", 401)
-    pending = _take(request, "register", user)
+    pending = take_ceremony(request, "register", user)
     attestation = wire.parse_attestation(data)
     if pending is None:
-        return _failed("ceremony_expired")
+        return failed("ceremony_expired")
     refusal = _enrolment_refusal(request)
     if refusal is not None:
         return refusal
@@ -162,9 +177,9 @@ def complete_registration(request: HttpRequest, data: Any) -> Result:
             attestation, challenge=pending["challenge"], require_uv=bool(pending["uv"])
         )
     except ceremony.Refused as refusal_:
-        return _failed("refused", reason=refusal_.code)
+        return failed("refused", reason=refusal_.code)
     if WebAuthnDevice.objects.by_credential_id(registered.credential_id).exists():
-        return _failed("credential_exists")
+        return failed("credential_exists")
     try:
         with transaction.atomic():
             device = WebAuthnDevice.objects.create(
@@ -181,7 +196,7 @@ def complete_registration(request: HttpRequest, data: Any) -> Result:
                 discoverable=registered.discoverable,
             )
     except IntegrityError:
-        return _failed("credential_exists")
+        return failed("credential_exists")
     return Result(data={"device": device.persistent_id, "name": device.name})
 
 
@@ -208,25 +223,26 @@ def _policy(name: Any) -> str | None:
         return None
 
 
+@_signed_in
 def begin_verification(request: HttpRequest, data: Any) -> Result:
     """Options to prove one of the signed-in user's keys (second factor or step-up)."""
     user: Any = request.user
-    if not user.is_authenticated:
-        return _failed("login_required", 401)
     devices = list(WebAuthnDevice.objects.devices_for_user(user, confirmed=True))
     if not devices:
-        return _failed("no_credentials")
+        return failed("no_credentials")
     policy = _policy(data.get("policy"))
     uv = ceremony.uv_required() or _needs_uv(request, policy, devices)
     next_url = stepup.safe_next(request, data.get("next"))
-    challenge = _begin(request, "verify", uv=uv, user=user, policy=policy, next=next_url)
+    challenge = begin_ceremony(request, "verify", uv=uv, user=user, policy=policy, next=next_url)
     allow = _credentials((device.credential_id, device.transports) for device in devices)
     return Result(
         data=ceremony.authentication_options(challenge=challenge, allow=allow, require_uv=uv)
     )
 
 
-def _verify(device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]) -> Result:
+def verify_assertion(
+    device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]
+) -> Result:
     """Run the assertion through the core's verification path."""
     handle = WebAuthnUserHandle.objects.filter(user_id=device.user_id).first()
     assertion = dataclasses.replace(
@@ -239,78 +255,30 @@ def _verify(device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str
     if result.ok:
         return Result()
     if result.error == "throttled":
-        return _failed("throttled", 429)
+        return failed("throttled", 429)
     if result.error == "verification_not_allowed":
-        return _failed("verification_failed", 403, reason="not_allowed")
-    return _failed("verification_failed", 403, reason=result.reason)
+        return failed("verification_failed", 403, reason="not_allowed")
+    return failed("verification_failed", 403, reason=result.reason)
 
 
+@_signed_in
 def complete_verification(request: HttpRequest, data: Any) -> Result:
     """Check an assertion of the signed-in user's key (L3 7.2) and mark the session."""
     user: Any = request.user
-    if not user.is_authenticated:
-        return _failed("login_required", 401)
-    pending = _take(request, "verify", user)
+    pending = take_ceremony(request, "verify", user)
     assertion = wire.parse_assertion(data)
     if pending is None:
-        return _failed("ceremony_expired")
+        return failed("ceremony_expired")
     devices = WebAuthnDevice.objects.devices_for_user(user, confirmed=True)
     device = devices.by_credential_id(assertion.credential_id).first()
     if device is None:
-        return _failed("unknown_credential")
-    result = _verify(device, assertion, pending)
+        return failed("unknown_credential")
+    result = verify_assertion(device, assertion, pending)
     if not result.ok:
         return result
     if pending.get("policy"):
         stepup.complete(request, device, pending["policy"])
     else:
         mark_verified(request, device)
-    redirect = pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
-    return Result(data={"device": device.persistent_id, "redirect": redirect})
-
-
-def begin_login(request: HttpRequest, data: Any) -> Result:
-    """Options for a passwordless sign-in: any passkey of this site, with user verification."""
-    if not app_settings.OTP_WEBAUTHN_PASSWORDLESS:
-        return _failed("passwordless_disabled", 404)
-    next_url = stepup.safe_next(request, data.get("next"))
-    challenge = _begin(request, "login", uv=True, next=next_url)
-    return Result(
-        data=ceremony.authentication_options(challenge=challenge, allow=(), require_uv=True)
-    )
-
-
-def _may_sign_in(user: Any) -> bool:
-    """Active accounts; one without a usable password only with ``OTP_WEBAUTHN_PASSKEY_ONLY``."""
-    if not getattr(user, "is_active", False):
-        return False
-    return bool(user.has_usable_password() or app_settings.OTP_WEBAUTHN_PASSKEY_ONLY)
-
-
-def complete_login(request: HttpRequest, data: Any) -> Result:
-    """Check a passkey's assertion and sign its user in, verified by that passkey."""
-    if not app_settings.OTP_WEBAUTHN_PASSWORDLESS:
-        return _failed("passwordless_disabled", 404)
-    pending = _take(request, "login")
-    assertion = wire.parse_assertion(data)
-    if pending is None:
-        return _failed("ceremony_expired")
-    user: Any = None
-    if assertion.user_handle:
-        user = WebAuthnUserHandle.user_of(assertion.user_handle)
-    device = None
-    if user is not None:
-        devices = WebAuthnDevice.objects.devices_for_user(user, confirmed=True)
-        device = devices.by_credential_id(assertion.credential_id).first()
-    if device is None:
-        return _failed("unknown_credential")
-    if not _may_sign_in(user):
-        return _failed("account_disabled", 403)
-    result = _verify(device, assertion, pending)
-    if not result.ok:
-        return result
-    user.otp_device = device
-    setattr(user, NO_PASSWORD, True)
-    auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     redirect = pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
     return Result(data={"device": device.persistent_id, "redirect": redirect})

@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from django_otp.plugins.otp_webauthn import flows, wire
+from django_otp.plugins.otp_webauthn import flows, passwordless, wire
 from django_otp.plugins.otp_webauthn.messages import message_for
 
 __all__ = [
@@ -96,5 +96,5 @@ register_begin = _endpoint(_without_body(flows.begin_registration))
 register_complete = _endpoint(flows.complete_registration)
 verify_begin = _endpoint(flows.begin_verification)
 verify_complete = _endpoint(flows.complete_verification)
-login_begin = _endpoint(flows.begin_login)
-login_complete = _endpoint(flows.complete_login)
+login_begin = _endpoint(passwordless.begin_login)
+login_complete = _endpoint(passwordless.complete_login)
