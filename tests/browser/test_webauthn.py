@@ -248,3 +248,24 @@ def test_enrolment_without_verification_goes_to_step_up(
     page.get_by_role("button", name="Add a passkey or security key").click()
     expect(page).to_have_url(re.compile(r"/otp/step-up/\?policy=recent"))
     assert not WebAuthnDevice.objects.exists()
+
+
+def test_a_key_the_browser_does_not_have_reads_as_cancelled(
+    page: Page,
+    settings: Any,
+    enrolled: tuple[VirtualAuthenticator, WebAuthnDevice],
+    virtual_authenticator: Callable[..., VirtualAuthenticator],
+) -> None:
+    authenticator, device = enrolled
+    authenticator.remove()
+    virtual_authenticator(PASSKEY)  # another authenticator, without the credential
+    settings.OTP_WEBAUTHN_TIMEOUT = 5
+    password_sign_in(page)
+    use_key(page)
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile(r"^The request (was cancelled|timed out)\. You can try again\.$"),
+        timeout=15_000,
+    )
+    expect(page.get_by_role("button", name="Use a passkey or security key")).to_be_enabled()
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
