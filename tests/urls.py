@@ -73,6 +73,8 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
         "title": "Sign in",
         "snippets": ["otp_webauthn/login.html"],
         "next": request.GET.get("next", ""),
+        # ?autofill=1: passkeys offered in the username's autofill (conditional mediation).
+        "autofill": bool(request.GET.get("autofill")),
     }
     return render(request, "browser/passkeys.html", context)
 

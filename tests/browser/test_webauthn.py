@@ -141,6 +141,18 @@ def test_passwordless_sign_in(
     assert page.request.get("/assurance/").json()["methods"] == ["webauthn"]
 
 
+def test_passwordless_sign_in_from_autofill(
+    page: Page, settings: Any, enrolled: tuple[VirtualAuthenticator, WebAuthnDevice]
+) -> None:
+    # The page starts a conditional request at once; Chromium's virtual authenticator
+    # answers it as a person picking the passkey in the username's autofill would.
+    settings.OTP_WEBAUTHN_PASSWORDLESS = True
+    _, device = enrolled
+    page.goto("/browser/passkey-login/?autofill=1&next=/protected/bare/")
+    expect(page).to_have_url(re.compile(r"^http://localhost:\d+/protected/bare/$"))
+    assert whoami(page)["device"] == device.persistent_id
+
+
 def refused(page: Page, message: str, device: WebAuthnDevice) -> None:
     """The step-up page shows ``message``; the session stays unverified; one failure."""
     expect(page.get_by_role("status")).to_have_text(message)
