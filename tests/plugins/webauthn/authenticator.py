@@ -93,6 +93,7 @@ class Authenticator:
         rp_id: str | None = None,
         rk: bool | None = True,
         fmt: str = "none",
+        transports: tuple[str, ...] = ("internal",),
     ) -> dict[str, Any]:
         """The ``RegistrationResponseJSON`` of ``navigator.credentials.create(options)``."""
         self.user_handle = unb64url(options["user"]["id"])
@@ -119,7 +120,7 @@ class Authenticator:
             "response": {
                 "clientDataJSON": b64url(client),
                 "attestationObject": b64url(attestation),
-                "transports": ["internal"],
+                "transports": list(transports),
             },
             "clientExtensionResults": {} if rk is None else {"credProps": {"rk": rk}},
         }

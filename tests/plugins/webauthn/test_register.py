@@ -96,11 +96,26 @@ class RegistrationTests(WebAuthnTestCase):
 
     def test_a_security_key_gets_a_default_name(self) -> None:
         self.sign_in()
-        assert self.register(Authenticator(), uv=False, rk=None).status_code == 200
+        response = self.register(Authenticator(), uv=False, rk=None, transports=("usb",))
+        assert response.status_code == 200
         device = WebAuthnDevice.objects.get()
-        assert device.name == "Security key"
+        assert device.name == "Security key" and device.kind == "security_key"
         assert not device.backup_eligible and not device.user_verified
-        assert device.discoverable is None
+        assert device.discoverable is None and device.transports == ["usb"]
+
+    def test_synced_stored_or_built_in_credentials_are_passkeys(self) -> None:
+        cases = [
+            ({"be": True, "rk": None, "transports": ("usb",)}, "synced"),
+            ({"rk": True, "transports": ("usb", "nfc")}, "stored on the key"),
+            ({"rk": None, "transports": ("internal",)}, "built in"),
+        ]
+        for bend, why in cases:
+            with self.subTest(why):
+                WebAuthnDevice.objects.all().delete()
+                self.sign_in()
+                assert self.register(Authenticator(), **bend).status_code == 200
+                device = WebAuthnDevice.objects.get()
+                assert (device.name, device.kind) == ("Passkey", "passkey")
 
     def test_an_eddsa_key_is_accepted(self) -> None:
         self.sign_in()

@@ -42,8 +42,10 @@ class WebAuthnDeviceAdmin(DeviceAdmin):
 
     @admin.display(description="kind")
     def kind(self, device: WebAuthnDevice) -> str:
-        """Passkey (synced) or security key (device-bound)."""
-        return "passkey" if device.backup_eligible else "security key"
+        """Passkey (synced or on one device) or security key."""
+        if device.backup_eligible:
+            return "passkey (synced)"
+        return "passkey (this device only)" if device.kind == "passkey" else "security key"
 
     def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
         """The user is read-only: a credential stays with the account that made it."""

@@ -32,7 +32,11 @@ from django_otp.flows import stepup
 from django_otp.flows.verify import mark_verified, verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
 from django_otp.plugins.otp_webauthn.messages import default_name
-from django_otp.plugins.otp_webauthn.models import WebAuthnDevice, WebAuthnUserHandle
+from django_otp.plugins.otp_webauthn.models import (
+    WebAuthnDevice,
+    WebAuthnUserHandle,
+    credential_kind,
+)
 
 __all__ = [
     "CEREMONY_SESSION_KEY",
@@ -159,7 +163,10 @@ def begin_registration(request: HttpRequest) -> Result:
 
 def _device_name(value: Any, registered: ceremony.Registered) -> str:
     name = value.strip()[:64] if isinstance(value, str) else ""
-    return name or str(default_name(registered.backup_eligible))
+    kind = credential_kind(
+        registered.backup_eligible, registered.discoverable, registered.transports
+    )
+    return name or str(default_name(kind))
 
 
 @_signed_in

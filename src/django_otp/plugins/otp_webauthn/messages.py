@@ -48,6 +48,6 @@ def message_for(error: str, reason: str | None = None) -> Any:
     return ERRORS.get(error, ERRORS["verification_failed"])
 
 
-def default_name(backup_eligible: bool) -> Any:
-    """The name of a new credential when the person gives none."""
-    return _("Passkey") if backup_eligible else _("Security key")
+def default_name(kind: str) -> Any:
+    """The name of a new credential of ``kind`` when the person gives none."""
+    return _("Passkey") if kind == "passkey" else _("Security key")

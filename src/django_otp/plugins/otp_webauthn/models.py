@@ -34,6 +34,12 @@ def credential_hash(credential_id: bytes) -> str:
     return hashlib.sha256(credential_id).hexdigest()
 
 
+def credential_kind(backup_eligible: bool, discoverable: bool | None, transports: Any) -> str:
+    """What a person calls a credential: a passkey or a security key."""
+    built_in = bool({"internal", "hybrid"} & set(transports or ()))
+    return "passkey" if backup_eligible or discoverable or built_in else "security_key"
+
+
 class WebAuthnDeviceQuerySet(models.QuerySet):
     """Finds credentials by id, on the hash column that is unique and indexed."""
 
@@ -102,8 +108,9 @@ class WebAuthnDevice(TimestampMixin, ThrottlingMixin, Device):
 
     @property
     def kind(self) -> str:
-        """``"passkey"`` for a synced credential, else ``"security_key"`` (device-bound)."""
-        return "passkey" if self.backup_eligible else "security_key"
+        """``"passkey"`` (synced, stored on the authenticator, or built into the device),
+        else ``"security_key"``."""
+        return credential_kind(self.backup_eligible, self.discoverable, self.transports)
 
     def proof_of(self, user_verified: bool) -> tuple[tuple[str, ...], frozenset[str]]:
         """The ``amr`` values and properties of an assertion with or without UV.
