@@ -1,8 +1,12 @@
 """URLs of django-otp-ng's own pages: ``include("django_otp.urls")`` at any prefix.
 
 The namespace is ``otp``; ``otp:step-up`` is the step-up page that unmet policies lead to.
+With the otp_webauthn plugin installed, the JSON endpoints of its ceremonies are here too:
+``otp:webauthn-register-begin`` / ``-complete``, ``otp:webauthn-verify-begin`` /
+``-complete`` and ``otp:webauthn-login-begin`` / ``-complete``.
 """
 
+from django.apps import apps
 from django.urls import path
 
 from django_otp import views
@@ -12,3 +16,21 @@ app_name = "otp"
 urlpatterns = [
     path("step-up/", views.step_up, name="step-up"),
 ]
+
+if apps.is_installed("django_otp.plugins.otp_webauthn"):
+    from django_otp.plugins.otp_webauthn import views as webauthn
+
+    urlpatterns += [
+        path("webauthn/register/begin/", webauthn.register_begin, name="webauthn-register-begin"),
+        path(
+            "webauthn/register/complete/",
+            webauthn.register_complete,
+            name="webauthn-register-complete",
+        ),
+        path("webauthn/verify/begin/", webauthn.verify_begin, name="webauthn-verify-begin"),
+        path(
+            "webauthn/verify/complete/", webauthn.verify_complete, name="webauthn-verify-complete"
+        ),
+        path("webauthn/login/begin/", webauthn.login_begin, name="webauthn-login-begin"),
+        path("webauthn/login/complete/", webauthn.login_complete, name="webauthn-login-complete"),
+    ]
