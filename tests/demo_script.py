@@ -58,6 +58,7 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["verified_home"] = _seen(visitor.get("/"))
     seen["verified_security"] = _seen(visitor.get("/otp/security/"))
     seen["verified_admin"] = _seen(visitor.get("/admin/"))
+    seen.update(_passkey(visitor))
     seen["logout"] = _seen(visitor.post("/logout/"))
     seen["after_logout_secret"] = _seen(visitor.get("/secret/"))
     # The browser was trusted at sign-in: the password alone signs it in again, verified.
@@ -103,6 +104,34 @@ def _enrolment() -> dict[str, Any]:
         "newcomer_security": _seen(client.get("/otp/security/")),
         "newcomer_add_app": _seen(client.get("/otp/security/app/")),
     }
+
+
+def _passkey(visitor: Any) -> dict[str, Any]:
+    """Add a passkey in the verified session, then sign in with it alone in a new one."""
+    from pathlib import Path
+
+    from django.test import Client
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.plugins.webauthn.authenticator import Authenticator
+
+    def post(client: Any, url: str, body: Any) -> Any:
+        return client.post(url, json.dumps(body), content_type="application/json")
+
+    seen: dict[str, Any] = {"passkeys_page": _seen(visitor.get("/passkeys/"))}
+    key = Authenticator()
+    options = post(visitor, "/otp/webauthn/register/begin/", {}).json()
+    body = {**key.register(options), "name": "demo-passkey"}
+    seen["passkey_register"] = _seen(post(visitor, "/otp/webauthn/register/complete/", body))
+    seen["passkeys_after"] = _seen(visitor.get("/passkeys/"))
+    stranger = Client()
+    seen["login_page"] = _seen(stranger.get("/login/"))
+    options = post(stranger, "/otp/webauthn/login/begin/", {"next": "/secret/"}).json()
+    seen["passkey_login"] = _seen(
+        post(stranger, "/otp/webauthn/login/complete/", key.assertion(options))
+    )
+    seen["passkey_secret"] = _seen(stranger.get("/secret/"))
+    return seen
 
 
 def _form_data(form: Any) -> dict[str, Any]:

@@ -315,3 +315,17 @@ def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, An
     admin_list = visits["remembered_admin_list"]
     assert admin_list["status"] == 200
     assert '<td class="field-state">active</td>' in admin_list["body"]
+
+
+def test_demo_user_adds_a_passkey_and_signs_in_with_it(visits: dict[str, Any]) -> None:
+    page = visits["passkeys_page"]
+    assert page["status"] == 200
+    assert 'data-otp-webauthn="register"' in page["body"]
+    assert "You have no passkey or security key yet." in page["body"]
+    assert visits["passkey_register"]["status"] == 200, visits["passkey_register"]
+    assert "<td>demo-passkey</td>" in visits["passkeys_after"]["body"]
+    assert 'data-otp-webauthn="login"' in visits["login_page"]["body"]
+    login = visits["passkey_login"]
+    assert login["status"] == 200, login
+    assert json.loads(login["body"])["redirect"] == "/secret/"
+    assert visits["passkey_secret"]["status"] == 200

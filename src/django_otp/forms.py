@@ -124,9 +124,14 @@ class OTPAuthenticationFormMixin:
 
     @staticmethod
     def device_choices(user: Any) -> list[tuple[str, str]]:
-        """Choices for ``otp_device``: a blank entry, then the user's confirmed devices."""
+        """Choices for ``otp_device``: a blank entry, then the user's confirmed devices that
+        take a typed code (a passkey is proved by its own ceremony, not in this form)."""
         choices = [("", "---------")]
-        choices.extend((device.persistent_id, device.name) for device in devices_for_user(user))
+        choices.extend(
+            (device.persistent_id, device.name)
+            for device in devices_for_user(user)
+            if device.otp_ceremony_template is None
+        )
         return choices
 
 
@@ -207,9 +212,24 @@ class StepUpForm(OTPTokenForm):
         offer_remember(self)
 
     def device_choices(self, user: Any) -> list[tuple[str, str]]:  # type: ignore[override]
-        """A blank entry, then the confirmed devices whose proof the policy accepts."""
+        """A blank entry, then the confirmed devices that take a code and that the policy
+        accepts (devices proved by a browser ceremony are offered by :meth:`ceremonies`)."""
         choices = [("", "---------")]
         for device in devices_for_user(user):
-            if self.policy.accepts(device_proof(device, 0)):
+            if device.otp_ceremony_template is None and self.policy.accepts(
+                device_proof(device, 0)
+            ):
                 choices.append((device.persistent_id, device.name))
         return choices
+
+    def ceremonies(self) -> list[str]:
+        """The templates of the device types proved in the browser (passkeys) that the user
+        has and the policy accepts, once per type."""
+        templates: list[str] = []
+        for device in devices_for_user(self.user):
+            template = device.otp_ceremony_template
+            if template is None or template in templates:
+                continue
+            if self.policy.accepts(device_proof(device, 0)):
+                templates.append(template)
+        return templates

@@ -25,7 +25,8 @@ current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.Contex
 verification_succeeded = Signal()
 
 #: A token was evaluated and rejected. Arguments: ``device``, ``user``, ``request``,
-#: ``reason`` (``"invalid_token"``, ``"malformed_token"`` or ``"replayed_token"``).
+#: ``reason`` (``"invalid_token"``, ``"malformed_token"``, ``"replayed_token"``, or a
+#: device's own reason, such as ``"bad_signature"`` for a passkey).
 verification_failed = Signal()
 
 #: An attempt was refused without being evaluated because the device is throttled.
@@ -35,6 +36,11 @@ verification_throttled = Signal()
 #: A failure brought the device's consecutive failures to ``OTP_LOCKOUT_FAILURES``.
 #: Arguments: ``device``, ``user``, ``request``, ``failure_count``, ``locked_until``.
 device_locked = Signal()
+
+#: A device showed that a copy of its secret is in use elsewhere (a passkey whose signature
+#: counter went backwards); the attempt was refused. Arguments: ``device``, ``user``,
+#: ``request``, ``stored_count``, ``received_count``.
+device_cloned = Signal()
 
 #: A device row was created. Arguments: ``device``, ``user``, ``request``.
 device_created = Signal()

@@ -2,8 +2,12 @@
 
 The namespace is ``otp``; ``otp:step-up`` is the step-up page that unmet policies lead to,
 ``otp:security`` the overview of the account pages (:mod:`django_otp.account.urls`).
+With the otp_webauthn plugin installed, the JSON endpoints of its ceremonies are here too:
+``otp:webauthn-register-begin`` / ``-complete``, ``otp:webauthn-verify-begin`` /
+``-complete`` and ``otp:webauthn-login-begin`` / ``-complete``.
 """
 
+from django.apps import apps
 from django.urls import path
 
 from django_otp import views
@@ -15,3 +19,21 @@ urlpatterns = [
     path("step-up/", views.step_up, name="step-up"),
     *account_urls.urlpatterns,
 ]
+
+if apps.is_installed("django_otp.plugins.otp_webauthn"):
+    from django_otp.plugins.otp_webauthn import views as webauthn
+
+    urlpatterns += [
+        path("webauthn/register/begin/", webauthn.register_begin, name="webauthn-register-begin"),
+        path(
+            "webauthn/register/complete/",
+            webauthn.register_complete,
+            name="webauthn-register-complete",
+        ),
+        path("webauthn/verify/begin/", webauthn.verify_begin, name="webauthn-verify-begin"),
+        path(
+            "webauthn/verify/complete/", webauthn.verify_complete, name="webauthn-verify-complete"
+        ),
+        path("webauthn/login/begin/", webauthn.login_begin, name="webauthn-login-begin"),
+        path("webauthn/login/complete/", webauthn.login_complete, name="webauthn-login-complete"),
+    ]

@@ -167,6 +167,7 @@ class StepUpView(FormView):
             unmet=state_for(self.request).unmet(self.policy),
             next=self.next_url,
             resubmit=bool(self.request.GET.get("resubmit")),
+            ceremonies=context["form"].ceremonies(),
         )
         return context
 

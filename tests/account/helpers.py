@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_webauthn.models import WebAuthnDevice
 from tests.browser.sessions import signed_in_session_key
 
 PASSWORD = "correct horse"
@@ -41,6 +43,13 @@ def add_email(user: Any, name: str = "Mail", **fields: Any) -> EmailDevice:
 
 def add_hotp(user: Any, name: str = "Fob") -> HOTPDevice:
     return HOTPDevice.objects.create(user=user, name=name, key=KEY.hex())
+
+
+def add_passkey(user: Any, name: str = "Passkey") -> WebAuthnDevice:
+    """A passkey as a ceremony would store it (the key material is not used here)."""
+    return WebAuthnDevice.objects.create(
+        user=user, name=name, credential_id=os.urandom(16), public_key=b"k", user_verified=True
+    )
 
 
 def add_backup(user: Any, name: str = "Backup", codes: list[str] = BACKUP_CODES) -> StaticDevice:

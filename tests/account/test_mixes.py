@@ -16,20 +16,22 @@ from tests.account.helpers import (
     add_backup,
     add_email,
     add_hotp,
+    add_passkey,
     add_totp,
     device_url,
 )
 from tests.browser.sessions import signed_in_session_key
 
 MAKERS: dict[str, Callable[[Any], Device]] = {
+    "passkey": add_passkey,
     "totp": add_totp,
     "email": add_email,
     "hotp": add_hotp,
     "backup": add_backup,
 }
 #: Strength class of each kind of device, and the policy that proves it.
-STRENGTH = {"totp": 2, "hotp": 2, "email": 1, "backup": 1}
-POLICY = {1: "recent", 2: "recent_strong"}
+STRENGTH = {"passkey": 3, "totp": 2, "hotp": 2, "email": 1, "backup": 1}
+POLICY = {1: "recent", 2: "recent_strong", 3: "recent_phishing_resistant"}
 MIXES = [
     ("backup",),
     ("email",),
@@ -38,6 +40,8 @@ MIXES = [
     ("totp", "backup"),
     ("hotp", "email"),
     ("totp", "email", "hotp", "backup"),
+    ("passkey",),
+    ("passkey", "totp", "backup"),
 ]
 ADD_PAGES = ["/otp/security/app/", "/otp/security/email/", "/otp/security/backup-codes/"]
 

@@ -16,6 +16,7 @@ from tests.account.helpers import (
     add_backup,
     add_email,
     add_hotp,
+    add_passkey,
     add_totp,
     device_url,
 )
@@ -82,6 +83,14 @@ class WhatItListsTests(AccountTestCase):
         assert page.count("Never") == 3  # none was used yet
         assert "Authenticator apps" in page and "Email addresses" in page
         assert "Hardware tokens" in page
+
+    def test_passkeys_have_their_section_first(self) -> None:
+        phone = add_totp(self.alice)
+        add_passkey(self.alice, "Laptop")
+        page = self.overview(phone)
+        assert "Passkeys and security keys" in page and "Laptop" in page
+        assert page.index("Passkeys and security keys") < page.index("Authenticator apps")
+        assert "Other sign-in methods" not in page
 
     def test_backup_codes_left_are_counted(self) -> None:
         phone = add_totp(self.alice)

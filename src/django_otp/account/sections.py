@@ -5,12 +5,14 @@ the overview shows the installed ones in ``order``. :class:`DeviceSection` lists
 confirmed devices of one model, with a link to add one. Every device model without a section
 of its own is listed by :class:`OtherDevicesSection`, so no device is ever hidden.
 
-An app adds its part from its ``AppConfig.ready()``::
+An app adds its part from its ``AppConfig.ready()`` (a section with the same ``key``
+replaces the registered one, so the page that adds a passkey can give the ``webauthn``
+section its link)::
 
     from django_otp.account.sections import DeviceSection, register
 
-    register(DeviceSection(key="passkeys", title=_("Passkeys"), order=5,
-                           model="otp_webauthn.WebAuthnCredential",
+    register(DeviceSection(key="webauthn", title=_("Passkeys and security keys"), order=5,
+                           model="otp_webauthn.WebAuthnDevice",
                            add_url="otp:security-passkey", add_label=_("Add a passkey")))
 
 A section that is not about devices (remembered browsers, say) subclasses :class:`Section`
@@ -151,6 +153,15 @@ def section_for(device: Device, among: Iterable[Section] | None = None) -> Secti
     return next((s for s in candidates if isinstance(s, OtherDevicesSection)), None)
 
 
+register(
+    DeviceSection(
+        key="webauthn",
+        title=_("Passkeys and security keys"),
+        description=_("Your phone, computer or a security key confirms it is you."),
+        order=5,
+        model="otp_webauthn.WebAuthnDevice",
+    )
+)
 register(
     DeviceSection(
         key="totp",
