@@ -8,12 +8,10 @@ whatever the number of rows.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from typing import Any
 
-from bench.verification import BATCH, DATABASES, ROUNDS, SHM, Case, none
+from bench.verification import BATCH, ROUNDS, Case, none, run_per_database
 
 DEVICES = (1, 5)
 
@@ -21,28 +19,9 @@ DEVICES = (1, 5)
 def run() -> None:
     """Print the overview's table for each database that can be reached."""
     print(f"account: GET otp:security, statements and median ms ({ROUNDS} rounds of {BATCH})")
-    for db in DATABASES:
-        env = {
-            **os.environ,
-            "DB": db,
-            "TEST_DB_NAME": "bench_django_otp_account",
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-        }
-        if db == "sqlite" and os.path.isdir(SHM):
-            name = f"bench-django-otp-account-{os.getpid()}.sqlite3"
-            env["SQLITE_TEST_NAME"] = os.path.join(SHM, name)
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "bench.account", db],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode:
-            print(f"{db}: not measured ({result.stderr.strip().splitlines()[-1:]})")
-            continue
-        print(result.stdout, end="")
-    print()
+    run_per_database(
+        "bench.account", "bench_django_otp_account", DJANGO_SETTINGS_MODULE="bench.settings"
+    )
 
 
 def _user_with_devices(name: str, count: int) -> tuple[Any, Any]:
