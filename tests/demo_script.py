@@ -56,6 +56,7 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["verified_recent"] = _seen(visitor.get("/recent/"))
     seen["verified_strong"] = _seen(visitor.get("/strong/"))
     seen["verified_home"] = _seen(visitor.get("/"))
+    seen["verified_security"] = _seen(visitor.get("/otp/security/"))
     seen["verified_admin"] = _seen(visitor.get("/admin/"))
     seen.update(_passkey(visitor))
     seen["logout"] = _seen(visitor.post("/logout/"))
@@ -87,7 +88,22 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["staff_admin"] = _seen(staff_client.get("/admin/"))
     seen["staff_admin_login"] = _seen(staff_client.get("/admin/login/?next=/admin/"))
     seen.update(_first_superuser())
+    seen.update(_enrolment())
     return seen
+
+
+def _enrolment() -> dict[str, Any]:
+    """A user without a device opens the account pages and begins adding an app."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    newcomer = get_user_model().objects.create_user("newcomer", password="newcomer-pw")
+    client = Client()
+    client.force_login(newcomer)
+    return {
+        "newcomer_security": _seen(client.get("/otp/security/")),
+        "newcomer_add_app": _seen(client.get("/otp/security/app/")),
+    }
 
 
 def _passkey(visitor: Any) -> dict[str, Any]:

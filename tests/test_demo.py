@@ -288,6 +288,21 @@ def test_pages_behind_policies(visits: dict[str, Any]) -> None:
     assert step_up["location"] == "/otp/step-up/?policy=aal2&next=%2Fstrong%2F"
 
 
+def test_the_account_pages_are_linked_and_used_for_enrolment(visits: dict[str, Any]) -> None:
+    assert 'href="/otp/security/"' in visits["verified_home"]["body"]
+    security = visits["verified_security"]
+    assert security["status"] == 200
+    assert "demo-phone" in security["body"] and "demo-email" in security["body"]
+    assert "You have 5 backup codes left." in security["body"]
+    newcomer = visits["newcomer_security"]
+    assert newcomer["status"] == 200
+    assert "protected by your password alone" in newcomer["body"]
+    add_app = visits["newcomer_add_app"]
+    assert add_app["status"] == 200
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in add_app["body"]
+    assert "otpauth://totp/django-otp-ng%20demo%3Anewcomer" in add_app["body"]
+
+
 def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, Any]) -> None:
     assert "Trust this browser for 30 days" in visits["anonymous_login_page"]["body"]
     assert visits["password_and_code"]["status"] == 302

@@ -95,6 +95,9 @@ OTP_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
 # The login page offers "Sign in with a passkey" (off by default in a real site).
 OTP_WEBAUTHN_PASSWORDLESS = True
 
+# Adding or removing a sign-in method on the account pages sends the user an email.
+OTP_NOTIFY_EMAIL = True
+
 # Email codes (the "Get OTP challenge" button) are printed by the development server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "demo@localhost"

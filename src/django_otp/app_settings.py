@@ -156,6 +156,9 @@ class AppSettings:
     #: Store new backup codes as keyed hashes instead of plain text.
     OTP_STATIC_HASH_TOKENS = Setting[bool](False, rules.boolean)
 
+    #: Email the user when a sign-in method is added or removed, or backup codes are made.
+    OTP_NOTIFY_EMAIL = Setting[bool](False, rules.boolean)
+
     # The authentication state (django_otp.assurance) and step-up.
     #: Named policies (name: dict or policy object); they add to and override the built-in ones.
     OTP_POLICIES = Setting[dict[str, Any]]({}, policies_problem, convert=dict)

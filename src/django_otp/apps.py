@@ -8,5 +8,7 @@ class DjangoOTPConfig(AppConfig):
 
     def ready(self) -> None:
         from django_otp import checks, lifecycle  # noqa: F401  (checks register on import)
+        from django_otp.flows import notify
 
         lifecycle.connect()
+        notify.connect()

@@ -66,6 +66,26 @@ browser_remembered = Signal()
 #: ``"password_changed"``, ``"replaced"``).
 browser_revoked = Signal()
 
+# Changes a person makes to their own account (django_otp.flows.manage and flows.enrol, which
+# the account pages and JSON views call). ``device_deleted`` and the others above report
+# every row change, whoever made it; these report what the person did.
+
+#: A person added a device to their account and confirmed it with a code.
+#: Arguments: ``device``, ``user``, ``request``.
+factor_added = Signal()
+
+#: A person renamed one of their devices. Arguments: ``device``, ``user``, ``request``,
+#: ``old_name``.
+factor_renamed = Signal()
+
+#: A person removed one of their devices; ``device`` is the deleted instance (its ``pk`` is
+#: ``None``). Arguments: ``device``, ``user``, ``request``, ``persistent_id`` (what it was).
+factor_removed = Signal()
+
+#: A person generated backup codes, replacing all earlier ones; ``sender`` is the static
+#: device's class. Arguments: ``device``, ``user``, ``request``, ``count`` (never the codes).
+backup_codes_generated = Signal()
+
 
 def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.
