@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SECTIONS = ["oath", "verification"]
+SECTIONS = ["oath", "verification", "webauthn", "account"]
 
 
 def main(argv: list[str]) -> int:

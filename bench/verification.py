@@ -41,13 +41,20 @@ TARGETS = {
 def run() -> None:
     """Print the verification table for each database that can be reached."""
     print(f"verification: statements and median us per call ({ROUNDS} rounds of {BATCH})")
+    run_per_database("bench.verification", "bench_django_otp")
+
+
+def run_per_database(module: str, name: str, **env: str) -> None:
+    """Run ``python -m module DB`` for each database, with a throw-away database ``name``
+    (and ``env``), and print what each child printed."""
     for db in DATABASES:
-        env = {**os.environ, "DB": db, "TEST_DB_NAME": "bench_django_otp"}
+        child_env = {**os.environ, "DB": db, "TEST_DB_NAME": name, **env}
         if db == "sqlite" and os.path.isdir(SHM):
-            env["SQLITE_TEST_NAME"] = os.path.join(SHM, f"bench-django-otp-{os.getpid()}.sqlite3")
+            file = f"{name.replace('_', '-')}-{os.getpid()}.sqlite3"
+            child_env["SQLITE_TEST_NAME"] = os.path.join(SHM, file)
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "bench.verification", db],
-            env=env,
+            [sys.executable, "-m", module, db],
+            env=child_env,
             capture_output=True,
             text=True,
             check=False,

@@ -22,6 +22,7 @@ settings.configure(
         "django_otp.plugins.otp_totp",
         "django_otp.plugins.otp_static",
         "django_otp.plugins.otp_email",
+        "django_otp.contrib.remember",
     ],
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
     USE_TZ=True,

@@ -2,7 +2,7 @@
 
 Run by ``tests/test_demo.py`` in a subprocess with ``DJANGO_SETTINGS_MODULE=demo_site.settings``
 (the test suite's own settings cannot be swapped in-process). Arguments: the demo phone's hex
-key and one backup code printed by ``seed_demo``.
+key and two backup codes printed by ``seed_demo``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _seen(response: Any) -> dict[str, Any]:
     }
 
 
-def run(key_hex: str, backup_code: str) -> dict[str, Any]:
+def run(key_hex: str, *backup_codes: str) -> dict[str, Any]:
     """Sign in to the demo site in the ways a visitor can and record every response."""
     import re
 
@@ -41,27 +41,50 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
 
     visitor = Client()
     seen["anonymous_secret"] = _seen(visitor.get("/secret/"))
-    seen["anonymous_login_page"] = _seen(visitor.get("/otp/login/?next=/secret/"))
+    seen["classic_login_page"] = _seen(visitor.get("/login/"))
     credentials = {"username": "demo", "password": "demo"}
-    seen["wrong_password"] = _seen(
-        visitor.post("/otp/login/", {**credentials, "password": "nope", "next": "/secret/"})
-    )
-    seen["password_step"] = _seen(visitor.post("/otp/login/", {**credentials, "next": "/secret/"}))
-    seen["second_step"] = _seen(visitor.get(seen["password_step"]["location"]))
     code = f"{totp(bytes.fromhex(key_hex)):06d}"
     seen["password_and_code"] = _seen(
         visitor.post(
-            "/otp/login/verify/",
-            {"factor": phone.persistent_id, "otp_token": code, "next": "/secret/"},
+            "/login/",
+            {
+                **credentials,
+                "otp_device": phone.persistent_id,
+                "otp_token": code,
+                "otp_remember": "on",
+                "next": "/secret/",
+            },
         )
     )
     seen["verified_secret"] = _seen(visitor.get("/secret/"))
     seen["verified_recent"] = _seen(visitor.get("/recent/"))
     seen["verified_strong"] = _seen(visitor.get("/strong/"))
     seen["verified_home"] = _seen(visitor.get("/"))
+    seen["verified_security"] = _seen(visitor.get("/otp/security/"))
     seen["verified_admin"] = _seen(visitor.get("/admin/"))
+    seen.update(_passkey(visitor))
     seen["logout"] = _seen(visitor.post("/logout/"))
     seen["after_logout_secret"] = _seen(visitor.get("/secret/"))
+    # The browser was trusted at sign-in: the password alone signs it in again, verified.
+    seen["remembered_login"] = _seen(visitor.post("/login/", {**credentials, "next": "/secret/"}))
+    seen["remembered_secret"] = _seen(visitor.get("/secret/"))
+    seen["remembered_recent"] = _seen(visitor.get("/recent/"))
+    seen["remembered_admin_list"] = _seen(visitor.get("/admin/otp_remember/rememberedbrowser/"))
+
+    two_step = Client()
+    seen["anonymous_login_page"] = _seen(two_step.get("/otp/login/?next=/secret/"))
+    seen["wrong_password"] = _seen(
+        two_step.post("/otp/login/", {**credentials, "password": "nope", "next": "/secret/"})
+    )
+    seen["password_step"] = _seen(two_step.post("/otp/login/", {**credentials, "next": "/secret/"}))
+    seen["second_step"] = _seen(two_step.get(seen["password_step"]["location"]))
+    seen["two_step_code"] = _seen(
+        two_step.post(
+            "/otp/login/verify/",
+            {"factor": backup.persistent_id, "otp_token": backup_codes[1], "next": "/secret/"},
+        )
+    )
+    seen["two_step_secret"] = _seen(two_step.get("/secret/"))
 
     by_email = Client()
     by_email.post("/otp/login/", {**credentials, "next": "/strong/"})
@@ -88,7 +111,7 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["backup_code"] = _seen(
         unverified.post(
             "/otp/login/verify/",
-            {"factor": backup.persistent_id, "otp_token": backup_code, "next": "/secret/"},
+            {"factor": backup.persistent_id, "otp_token": backup_codes[0], "next": "/secret/"},
         )
     )
     seen["backup_secret"] = _seen(unverified.get("/secret/"))
@@ -103,8 +126,51 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     )
     seen["staff_admin"] = _seen(staff_client.get("/admin/"))
     seen["staff_admin_login"] = _seen(staff_client.get("/admin/login/?next=/admin/"))
+    seen.update(_enrolment())
     seen.update(_walled_newcomer())
     seen.update(_first_superuser())
+    return seen
+
+
+def _enrolment() -> dict[str, Any]:
+    """The seeded user without a device opens the account pages and begins adding an app."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    newcomer = get_user_model().objects.get(username="newcomer")
+    client = Client()
+    client.force_login(newcomer)
+    return {
+        "newcomer_security": _seen(client.get("/otp/security/")),
+        "newcomer_add_app": _seen(client.get("/otp/security/app/")),
+    }
+
+
+def _passkey(visitor: Any) -> dict[str, Any]:
+    """Add a passkey in the verified session, then sign in with it alone in a new one."""
+    from pathlib import Path
+
+    from django.test import Client
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.plugins.webauthn.authenticator import Authenticator
+
+    def post(client: Any, url: str, body: Any) -> Any:
+        return client.post(url, json.dumps(body), content_type="application/json")
+
+    seen: dict[str, Any] = {"passkeys_page": _seen(visitor.get("/passkeys/"))}
+    key = Authenticator()
+    options = post(visitor, "/otp/webauthn/register/begin/", {}).json()
+    body = {**key.register(options), "name": "demo-passkey"}
+    seen["passkey_register"] = _seen(post(visitor, "/otp/webauthn/register/complete/", body))
+    seen["passkeys_after"] = _seen(visitor.get("/passkeys/"))
+    stranger = Client()
+    seen["login_page"] = _seen(stranger.get("/login/"))
+    options = post(stranger, "/otp/webauthn/login/begin/", {"next": "/secret/"}).json()
+    seen["passkey_login"] = _seen(
+        post(stranger, "/otp/webauthn/login/complete/", key.assertion(options))
+    )
+    seen["passkey_secret"] = _seen(stranger.get("/secret/"))
     return seen
 
 
@@ -193,7 +259,7 @@ def main() -> None:
 
     django.setup()
     setup_test_environment()
-    json.dump(run(sys.argv[1], sys.argv[2]), sys.stdout)
+    json.dump(run(sys.argv[1], *sys.argv[2:4]), sys.stdout)
 
 
 if __name__ == "__main__":

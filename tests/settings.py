@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_webauthn",
     "django_otp.contrib.remember",
     "django_otp.contrib.limits",
     "tests",
@@ -105,6 +106,10 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_EMAIL_THROTTLE_FACTOR = 1
 OTP_EMAIL_COOLDOWN_DURATION = 10
+
+# Passkeys: the browser tests' live server runs on localhost (they set the exact origin).
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
 
 # The shared-cache tests (OTP_CACHE) pick one of these; the default cache is local memory.
 CACHES = {

@@ -88,8 +88,8 @@ def visits(demo_env: dict[str, str], seed_outputs: tuple[str, str]) -> dict[str,
     """Responses the demo site gave to the visits made by ``demo_script.py``."""
     first, _ = seed_outputs
     key = base64.b32decode(_secret(first)).hex()
-    backup_code = BACKUP_CODES_PATTERN.search(first).group(1).split()[0]  # type: ignore[union-attr]
-    return json.loads(run(demo_env, str(SCRIPT), key, backup_code))
+    backup_codes = BACKUP_CODES_PATTERN.search(first).group(1).split()[:2]  # type: ignore[union-attr]
+    return json.loads(run(demo_env, str(SCRIPT), key, *backup_codes))
 
 
 def _uri(output: str) -> str:
@@ -159,6 +159,8 @@ def test_the_password_leads_to_the_second_step_with_every_factor(visits: dict[st
     assert f'value="{visits["phone_id"]}"' in page
     assert "Email code (demo-email)" in page
     assert "Backup code (backup-codes)" in page
+    assert visits["two_step_code"]["location"] == "/secret/"
+    assert visits["two_step_secret"]["status"] == 200
 
 
 def test_password_and_totp_code_reach_the_secret_page(visits: dict[str, Any]) -> None:
@@ -315,3 +317,46 @@ def test_pages_behind_policies(visits: dict[str, Any]) -> None:
         assert page["status"] == 200, page
         assert f"Behind the <code>{policy}</code> policy" in page["body"]
     assert "<td>2</td>" in visits["verified_strong"]["body"]
+
+
+def test_the_account_pages_are_linked_and_used_for_enrolment(visits: dict[str, Any]) -> None:
+    assert 'href="/otp/security/"' in visits["verified_home"]["body"]
+    security = visits["verified_security"]
+    assert security["status"] == 200
+    assert "demo-phone" in security["body"] and "demo-email" in security["body"]
+    assert "You have 5 backup codes left." in security["body"]
+    newcomer = visits["newcomer_security"]
+    assert newcomer["status"] == 200
+    assert "protected by your password alone" in newcomer["body"]
+    add_app = visits["newcomer_add_app"]
+    assert add_app["status"] == 200
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in add_app["body"]
+    assert "otpauth://totp/django-otp-ng%20demo%3Anewcomer" in add_app["body"]
+
+
+def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, Any]) -> None:
+    assert "Trust this browser for 30 days" in visits["classic_login_page"]["body"]
+    assert visits["password_and_code"]["status"] == 302
+    assert visits["remembered_login"]["status"] == 302
+    assert visits["remembered_login"]["location"] == "/secret/"
+    assert visits["remembered_secret"]["status"] == 200
+    assert "verified by <strong>demo-phone</strong>" in visits["remembered_secret"]["body"]
+    assert visits["remembered_recent"]["status"] == 302  # a remembered browser is never fresh
+    assert visits["remembered_recent"]["location"].startswith("/otp/step-up/?policy=recent")
+    admin_list = visits["remembered_admin_list"]
+    assert admin_list["status"] == 200
+    assert '<td class="field-state">active</td>' in admin_list["body"]
+
+
+def test_demo_user_adds_a_passkey_and_signs_in_with_it(visits: dict[str, Any]) -> None:
+    page = visits["passkeys_page"]
+    assert page["status"] == 200
+    assert 'data-otp-webauthn="register"' in page["body"]
+    assert "You have no passkey or security key yet." in page["body"]
+    assert visits["passkey_register"]["status"] == 200, visits["passkey_register"]
+    assert "<td>demo-passkey</td>" in visits["passkeys_after"]["body"]
+    assert 'data-otp-webauthn="login"' in visits["login_page"]["body"]
+    login = visits["passkey_login"]
+    assert login["status"] == 200, login
+    assert json.loads(login["body"])["redirect"] == "/secret/"
+    assert visits["passkey_secret"]["status"] == 200

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from django_otp.provisioning import otpauth_url, setting_str
+from django_otp.provisioning import base32_secret, otpauth_url, setting_str
 
 KEY = bytes(range(1, 21))
 
@@ -108,3 +108,11 @@ class Device:
 )
 def test_setting_str(value, expected):
     assert setting_str(value, Device()) == expected
+
+
+def test_base32_secret_is_grouped_for_typing_without_padding():
+    key = bytes(range(20))
+    grouped = base32_secret(key)
+    assert grouped == "AAAQ EAYE AUDA OCAJ BIFQ YDIO B4IB CEQT"
+    assert base64.b32decode(grouped.replace(" ", "")) == key
+    assert base32_secret(b"\x01" * 11, group=8) == "AEAQCAIB AEAQCAIB AE"

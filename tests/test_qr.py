@@ -13,7 +13,7 @@ import pytest
 import segno
 from django.http import HttpResponse
 
-from django_otp.qr import svg_qrcode, terminal_qrcode, write_qrcode_image
+from django_otp.qr import svg_qrcode, svg_qrcode_element, terminal_qrcode, write_qrcode_image
 
 URL = "otpauth://totp/alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6"
 NO_LIBRARY = {"qrcode": None, "segno": None}
@@ -191,6 +191,20 @@ def test_svg_qrcode_scans_with_zbar(backend, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == URL
+
+
+def test_the_inline_element_is_a_named_scalable_image_of_the_same_code():
+    element = svg_qrcode_element(URL, 'Scan "this" <code>', 3)
+    assert not element.startswith("<?xml")
+    root = svg_root(element)
+    document = svg_root(svg_qrcode(URL, 3))
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == 'Scan "this" <code>'
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    title, _background, path = list(root)
+    assert title.tag.endswith("title") and title.text == 'Scan "this" <code>'
+    assert path.get("d") == list(document)[1].get("d")
+    assert "viewBox" not in svg_qrcode(URL)
 
 
 def test_svg_qrcode_refuses_an_empty_module():

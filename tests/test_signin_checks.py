@@ -38,7 +38,7 @@ def test_the_check_is_registered() -> None:
 @WITHOUT_LIMITS
 def test_the_sign_in_without_the_limits_app_is_an_error() -> None:
     messages = check_signin()
-    assert ids(messages) == ["django_otp.E020"]
+    assert ids(messages) == ["django_otp.E030"]
     assert "'django_otp.contrib.limits'" in messages[0].msg
     assert "migrate" in messages[0].hint
     with NO_OTP_URLS:
@@ -50,7 +50,7 @@ def test_the_sign_in_without_the_limits_app_is_an_error() -> None:
 def test_grace_days_without_the_limits_app_is_an_error() -> None:
     with override_settings(OTP_ENFORCE_GRACE_DAYS=7):
         messages = check_signin()
-    assert ids(messages) == ["django_otp.E021"]
+    assert ids(messages) == ["django_otp.E031"]
     assert messages[0].msg.startswith("OTP_ENFORCE_GRACE_DAYS needs")
 
 
@@ -58,11 +58,11 @@ def test_grace_days_without_the_limits_app_is_an_error() -> None:
 def test_enforcement_needs_the_middleware_and_the_sign_in_pages() -> None:
     with WITHOUT_MIDDLEWARE:
         messages = check_signin()
-        assert ids(messages) == ["django_otp.E022"]
+        assert ids(messages) == ["django_otp.E032"]
         assert "nothing is enforced" in messages[0].msg
     with NO_OTP_URLS:
         messages = check_signin()
-        assert ids(messages) == ["django_otp.E023"]
+        assert ids(messages) == ["django_otp.E033"]
         assert 'include("django_otp.urls")' in messages[0].hint
 
 
@@ -70,7 +70,7 @@ def test_enforcement_needs_the_middleware_and_the_sign_in_pages() -> None:
 def test_a_setup_url_that_names_nothing_is_a_warning() -> None:
     with override_settings(OTP_ENFORCE_SETUP_URL="account-security"):
         messages = check_signin()
-        assert ids(messages) == ["django_otp.W020"]
+        assert ids(messages) == ["django_otp.W030"]
         assert "'account-security'" in messages[0].msg
     for value in ["otp:login", "/account/security/"]:
         with override_settings(OTP_ENFORCE_SETUP_URL=value):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pickle
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView as PasswordLoginView
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import include, path
 from django.views import View
 
@@ -46,6 +48,35 @@ async def awhoami(request: HttpRequest) -> JsonResponse:
             "current_request": current_request.get() is request,
         }
     )
+
+
+def passkeys(request: HttpRequest) -> HttpResponse:
+    """The plugin's snippets to add a key and list the keys, as an account page has them."""
+    from django_otp.plugins.otp_webauthn.models import WebAuthnDevice
+
+    devices = (
+        WebAuthnDevice.objects.devices_for_user(request.user)
+        if request.user.is_authenticated
+        else []
+    )
+    context = {
+        "title": "Passkeys",
+        "snippets": ["otp_webauthn/devices.html", "otp_webauthn/register.html"],
+        "devices": devices,
+    }
+    return render(request, "browser/passkeys.html", context)
+
+
+def passkey_login(request: HttpRequest) -> HttpResponse:
+    """The plugin's passwordless sign-in snippet on a page of its own."""
+    context = {
+        "title": "Sign in",
+        "snippets": ["otp_webauthn/login.html"],
+        "next": request.GET.get("next", ""),
+        # ?autofill=1: passkeys offered in the username's autofill (conditional mediation).
+        "autofill": bool(request.GET.get("autofill")),
+    }
+    return render(request, "browser/passkeys.html", context)
 
 
 def untouched(request: HttpRequest) -> HttpResponse:
@@ -138,6 +169,12 @@ urlpatterns = [
     path("otp/", include("django_otp.urls")),
     path("login/", LoginView.as_view(template_name="otp/admin111/login.html"), name="login"),
     path("browser/login/", LoginView.as_view(template_name="browser/login.html")),
+    path(
+        "browser/password-login/",
+        PasswordLoginView.as_view(template_name="browser/password_login.html"),
+    ),
+    path("browser/passkeys/", passkeys),
+    path("browser/passkey-login/", passkey_login),
     path("admin/", admin.site.urls),
     path("otpadmin/", otp_admin_site.urls),
 ]

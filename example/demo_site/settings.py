@@ -26,6 +26,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_hotp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    # Remembered browsers: "Trust this browser for 30 days" (OTP_REMEMBER_DAYS below).
+    "django_otp.contrib.remember",
+    "django_otp.plugins.otp_webauthn",
+    # The limits of the two-step sign-in, and enforcement's grace periods.
     "django_otp.contrib.limits",
     "demo_site",
 ]
@@ -89,6 +93,23 @@ OTP_ENFORCE_EXEMPT_PATHS = [r"^/$"]
 
 OTP_TOTP_ISSUER = "django-otp-ng demo"
 
-# Email codes ("Send me a code") are printed by the development server.
+# The classic login page (/login/) and the step-up page offer "Trust this browser for 30
+# days"; the admin lists the remembered browsers. (Under DEBUG the cookie is not marked
+# Secure, so plain HTTP works.)
+OTP_REMEMBER_DAYS = 30
+
+# Passkeys and security keys. Browsers accept a domain as relying-party id, never an IP
+# address: open the demo at http://localhost:8000/, not http://127.0.0.1:8000/.
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_RP_NAME = "django-otp-ng demo"
+OTP_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
+# The classic login page offers "Sign in with a passkey" (off by default in a real site).
+OTP_WEBAUTHN_PASSWORDLESS = True
+
+# Adding or removing a sign-in method on the account pages sends the user an email.
+OTP_NOTIFY_EMAIL = True
+
+# Email codes ("Send me a code", or "Get OTP challenge" on the classic login page) are printed
+# by the development server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "demo@localhost"

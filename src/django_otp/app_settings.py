@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 #: Prefixes of the settings families this package owns; unknown names under them are typos.
+#: ``OTP_WEBAUTHN_`` is not one of them: django-otp-webauthn uses that prefix too, and both
+#: packages may be installed while a site moves from one to the other.
 OWNED_PREFIXES = (
     "OTP_HOTP_",
     "OTP_TOTP_",
@@ -51,6 +53,10 @@ OWNED_PREFIXES = (
     "OTP_LIMITS_",
     "OTP_ENFORCE_",
 )
+
+#: COSE algorithms a passkey may use (RFC 9053): EdDSA, ES256/384/512, PS256/384/512 and
+#: RS256/384/512, all that py_webauthn verifies.
+WEBAUTHN_ALGORITHMS = frozenset({-8, -7, -35, -36, -37, -38, -39, -257, -258, -259})
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,9 @@ class AppSettings:
     #: Store new backup codes as keyed hashes instead of plain text.
     OTP_STATIC_HASH_TOKENS = Setting[bool](False, rules.boolean)
 
+    #: Email the user when a sign-in method is added or removed, or backup codes are made.
+    OTP_NOTIFY_EMAIL = Setting[bool](False, rules.boolean)
+
     # The authentication state (django_otp.assurance) and step-up.
     #: Named policies (name: dict or policy object); they add to and override the built-in ones.
     OTP_POLICIES = Setting[dict[str, Any]]({}, policies_problem, convert=dict)
@@ -186,6 +195,29 @@ class AppSettings:
     #: The name of the remembered-browser cookie.
     OTP_REMEMBER_COOKIE_NAME = Setting[str]("otp_remember", rules.text)
 
+    # Passkeys and security keys (django_otp.plugins.otp_webauthn).
+    #: The relying-party id: the site's registrable domain or a parent of it ("example.com").
+    OTP_WEBAUTHN_RP_ID = Setting[Any](None, rules.optional_text)
+    #: The site's name that authenticators show; ``None``: the relying-party id.
+    OTP_WEBAUTHN_RP_NAME = Setting[Any](None, rules.optional_text)
+    #: The exact origins ceremonies may come from; empty: ``https://`` and the RP id.
+    OTP_WEBAUTHN_ORIGINS = Setting[list[str]]((), rules.origins, convert=_key_list)
+    #: Whether authenticators must verify the person: required, preferred or discouraged.
+    OTP_WEBAUTHN_USER_VERIFICATION = Setting[str](
+        "preferred", rules.one_of("required", "preferred", "discouraged")
+    )
+    #: Seconds a ceremony may take; its challenge expires after that.
+    OTP_WEBAUTHN_TIMEOUT = Setting[int](300, rules.positive_int)
+    #: The COSE algorithms accepted for new credentials, in order of preference.
+    OTP_WEBAUTHN_ALGORITHMS = Setting[list[int]](
+        (-8, -7, -257), rules.int_subset(WEBAUTHN_ALGORITHMS), convert=list
+    )
+    #: Offer passwordless sign-in with a passkey (a discoverable credential).
+    OTP_WEBAUTHN_PASSWORDLESS = Setting[bool](False, rules.boolean)
+    #: Let accounts without a usable password sign in with a passkey (passwordless only).
+    OTP_WEBAUTHN_PASSKEY_ONLY = Setting[bool](False, rules.boolean)
+    #: The throttling factor of passkeys and security keys, as for the other devices.
+    OTP_WEBAUTHN_THROTTLE_FACTOR = Setting[float](1, rules.non_negative_number)
     # The two-step sign-in (otp:login) and its limits (django_otp.contrib.limits).
     #: Seconds the sign-in waits for the second step once the password was accepted.
     OTP_LOGIN_PENDING_TIMEOUT = Setting[int](600, rules.positive_int)

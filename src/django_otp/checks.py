@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -14,9 +15,11 @@ from django.urls import URLResolver, get_resolver
 from django_otp.app_settings import OWNED_PREFIXES, AppSettings, app_settings
 from django_otp.assurance.policies import policies
 from django_otp.internal.policy_rules import path_policies_problem
+from django_otp.internal.rules import is_ip_address
 
 _OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+_REMEMBER_APP = "django_otp.contrib.remember"
 
 
 @register(Tags.security)
@@ -145,3 +148,112 @@ def check_policies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         for position, (_, name) in enumerate(app_settings.OTP_PATH_POLICIES)
         if name not in known
     ]
+
+
+@register(Tags.security)
+def check_remember(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``OTP_REMEMBER_DAYS`` offers remembered browsers only with their app installed."""
+    days = getattr(settings, "OTP_REMEMBER_DAYS", 0)
+    if not isinstance(days, int) or days <= 0 or apps.is_installed(_REMEMBER_APP):
+        return []
+    return [
+        Warning(
+            f"OTP_REMEMBER_DAYS is {days}, but INSTALLED_APPS does not contain "
+            f"{_REMEMBER_APP!r}, so no browser is remembered.",
+            hint=f"Add {_REMEMBER_APP!r} to INSTALLED_APPS and migrate, or remove the setting.",
+            id="django_otp.W003",
+        )
+    ]
+
+
+_WEBAUTHN_APP = "django_otp.plugins.otp_webauthn"
+
+
+def _webauthn_origin_problems(rp_id: str) -> list[CheckMessage]:
+    """Each origin must be HTTPS (HTTP only on localhost) on the RP id or a subdomain of it."""
+    messages: list[CheckMessage] = []
+    for origin in app_settings.OTP_WEBAUTHN_ORIGINS:
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        if host != rp_id and not host.endswith("." + rp_id):
+            messages.append(
+                Error(
+                    f"OTP_WEBAUTHN_ORIGINS holds {origin!r}, whose host is not "
+                    f"OTP_WEBAUTHN_RP_ID ({rp_id!r}) nor a subdomain of it.",
+                    hint="Browsers refuse such ceremonies; use the RP id of that site.",
+                    id="django_otp.E022",
+                )
+            )
+        elif parts.scheme == "http" and host != "localhost":
+            messages.append(
+                Error(
+                    f"OTP_WEBAUTHN_ORIGINS holds {origin!r}: WebAuthn needs HTTPS "
+                    "(plain HTTP only on localhost).",
+                    hint="Serve the site over HTTPS and list its https:// origin.",
+                    id="django_otp.E023",
+                )
+            )
+    return messages
+
+
+def _host_allowed(rp_id: str) -> bool:
+    """Whether ``ALLOWED_HOSTS`` lets requests for the RP id or one of its subdomains in."""
+    for pattern in getattr(settings, "ALLOWED_HOSTS", None) or ():
+        pattern = str(pattern).lower()
+        if pattern == "*" or pattern == rp_id or pattern == "." + rp_id:
+            return True
+        host = pattern.lstrip(".")
+        if host.endswith("." + rp_id) or (pattern.startswith(".") and rp_id.endswith(pattern)):
+            return True
+    return False
+
+
+@register(Tags.security)
+def check_webauthn(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Passkeys need an RP id, origins that belong to it, and hosts that serve it."""
+    if not apps.is_installed(_WEBAUTHN_APP):
+        return []
+    rp_id = app_settings.OTP_WEBAUTHN_RP_ID
+    if not rp_id:
+        return [
+            Error(
+                "OTP_WEBAUTHN_RP_ID is not set, and the otp_webauthn plugin needs it.",
+                hint="Set it to the site's domain, such as 'example.com' (see the passkeys docs).",
+                id="django_otp.E020",
+            )
+        ]
+    rp_id = str(rp_id)
+    if rp_id != rp_id.strip().lower() or "/" in rp_id or ":" in rp_id or not rp_id.strip("."):
+        return [
+            Error(
+                f"OTP_WEBAUTHN_RP_ID is {rp_id!r}, which is not a domain.",
+                hint="Give the lower-case domain alone: no scheme, port or path.",
+                id="django_otp.E021",
+            )
+        ]
+    if is_ip_address(rp_id):
+        return [
+            Error(
+                f"OTP_WEBAUTHN_RP_ID is the IP address {rp_id!r}; browsers accept only domains.",
+                hint="Use a domain name ('localhost' for development).",
+                id="django_otp.E021",
+            )
+        ]
+    messages = _webauthn_origin_problems(rp_id)
+    if getattr(settings, "ALLOWED_HOSTS", None) and not _host_allowed(rp_id):
+        messages.append(
+            Warning(
+                f"ALLOWED_HOSTS serves neither OTP_WEBAUTHN_RP_ID ({rp_id!r}) nor a subdomain.",
+                hint="Ceremonies run on the pages of the RP id; add its host to ALLOWED_HOSTS.",
+                id="django_otp.W020",
+            )
+        )
+    if app_settings.OTP_WEBAUTHN_PASSKEY_ONLY and not app_settings.OTP_WEBAUTHN_PASSWORDLESS:
+        messages.append(
+            Warning(
+                "OTP_WEBAUTHN_PASSKEY_ONLY is on but OTP_WEBAUTHN_PASSWORDLESS is off.",
+                hint="Passkey-only accounts sign in passwordless; turn that on too.",
+                id="django_otp.W021",
+            )
+        )
+    return messages

@@ -14,9 +14,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from django_otp import device_to_verify, devices_for_user
+from django_otp.app_settings import app_settings
 from django_otp.assurance.proofs import device_proof
+from django_otp.flows import remember
 from django_otp.flows import verify as flows
 from django_otp.flows.verify import Challenge, Verification
 from django_otp.models import Device
@@ -120,9 +124,14 @@ class OTPAuthenticationFormMixin:
 
     @staticmethod
     def device_choices(user: Any) -> list[tuple[str, str]]:
-        """Choices for ``otp_device``: a blank entry, then the user's confirmed devices."""
+        """Choices for ``otp_device``: a blank entry, then the user's confirmed devices that
+        take a typed code (a passkey is proved by its own ceremony, not in this form)."""
         choices = [("", "---------")]
-        choices.extend((device.persistent_id, device.name) for device in devices_for_user(user))
+        choices.extend(
+            (device.persistent_id, device.name)
+            for device in devices_for_user(user)
+            if device.otp_ceremony_template is None
+        )
         return choices
 
 
@@ -136,6 +145,28 @@ def otp_login_fields() -> tuple[forms.Field, forms.Field, forms.Field]:
         forms.CharField(required=False, widget=forms.Select),
         forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})),
         forms.CharField(required=False),
+    )
+
+
+#: The name of the "trust this browser" checkbox.
+REMEMBER_FIELD = "otp_remember"
+
+
+def offer_remember(form: forms.BaseForm) -> None:
+    """Add the "Trust this browser for N days" checkbox to ``form`` when browsers can be
+    remembered (see :mod:`django_otp.flows.remember`); otherwise leave ``form`` as it is."""
+    if not remember.enabled():
+        return
+    label = ngettext_lazy(
+        "Trust this browser for %(days)d day", "Trust this browser for %(days)d days", "days"
+    ) % {"days": app_settings.OTP_REMEMBER_DAYS}
+    form.fields[REMEMBER_FIELD] = forms.BooleanField(
+        required=False,
+        label=label,
+        help_text=_(
+            "Signing in on this browser will not need a code. Leave it unticked on a shared "
+            "computer."
+        ),
     )
 
 
@@ -172,16 +203,33 @@ class OTPTokenForm(OTPAuthenticationFormMixin, forms.Form):
 
 
 class StepUpForm(OTPTokenForm):
-    """``OTPTokenForm`` that offers only the user's devices that can help to meet ``policy``."""
+    """``OTPTokenForm`` that offers only the user's devices that can help to meet ``policy``,
+    and "trust this browser" when browsers can be remembered."""
 
     def __init__(self, user: Any, policy: Any, *args: Any, **kwargs: Any) -> None:
         self.policy = policy
         super().__init__(user, None, *args, **kwargs)
+        offer_remember(self)
 
     def device_choices(self, user: Any) -> list[tuple[str, str]]:  # type: ignore[override]
-        """A blank entry, then the confirmed devices whose proof the policy accepts."""
+        """A blank entry, then the confirmed devices that take a code and that the policy
+        accepts (devices proved by a browser ceremony are offered by :meth:`ceremonies`)."""
         choices = [("", "---------")]
         for device in devices_for_user(user):
-            if self.policy.accepts(device_proof(device, 0)):
+            if device.otp_ceremony_template is None and self.policy.accepts(
+                device_proof(device, 0)
+            ):
                 choices.append((device.persistent_id, device.name))
         return choices
+
+    def ceremonies(self) -> list[str]:
+        """The templates of the device types proved in the browser (passkeys) that the user
+        has and the policy accepts, once per type."""
+        templates: list[str] = []
+        for device in devices_for_user(self.user):
+            template = device.otp_ceremony_template
+            if template is None or template in templates:
+                continue
+            if self.policy.accepts(device_proof(device, 0)):
+                templates.append(template)
+        return templates

@@ -1,4 +1,5 @@
-"""Device life-cycle: audit signals (created, confirmed, deleted) and cache invalidation.
+"""Device life-cycle: audit signals (created, confirmed, deleted), cache invalidation, and
+the end of the remembered browsers a device earned when it is deleted or unconfirmed.
 
 Receivers are connected for every installed device model when the ``django_otp`` app is
 ready; the signals themselves are sent after the surrounding transaction commits, and a
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from django_otp import device_classes, devices, signals
+from django_otp.flows import remember
 from django_otp.internal.db import database_of
 from django_otp.signals import send_after_commit
 
@@ -33,6 +35,8 @@ def _saved(sender: Any, instance: Any, created: bool, raw: bool = False, **kwarg
         send_after_commit(signals.device_created, instance)
     else:
         _forget(instance)
+        if not instance.confirmed and was_confirmed is not False:
+            remember.withdraw_device(instance)
     if instance.confirmed and (created or was_confirmed is False):
         send_after_commit(signals.device_confirmed, instance)
     instance._confirmed_in_db = instance.confirmed
@@ -40,6 +44,7 @@ def _saved(sender: Any, instance: Any, created: bool, raw: bool = False, **kwarg
 
 def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     _forget(instance)
+    remember.withdraw_device(instance)
     send_after_commit(signals.device_deleted, instance)
 
 

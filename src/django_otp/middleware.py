@@ -5,7 +5,8 @@
 lazily: nothing is read until it is touched, anonymous users cost no query and a verified
 session costs one (the device; none with ``OTP_CACHE``). It enforces ``OTP_ENFORCE_FOR``
 (see :mod:`django_otp.flows.enforce`; nothing is done when it is not set) and
-``OTP_PATH_POLICIES``.
+``OTP_PATH_POLICIES``, and lets a remembered browser verify a new session
+(:mod:`django_otp.flows.recall`).
 :func:`request_is_verified` and :func:`ensure_verification` run the same verification where
 the middleware is not installed.
 """
@@ -30,7 +31,7 @@ from django_otp.assurance.verified import (
     is_verified,
     request_is_verified,
 )
-from django_otp.flows import enforce
+from django_otp.flows import enforce, recall
 from django_otp.flows.stepup import refusal
 from django_otp.signals import current_request
 
@@ -41,13 +42,18 @@ _AsyncUserCheck = Callable[[HttpRequest, Any], Awaitable[Any]]
 
 
 def _verify(request: HttpRequest, user: Any) -> Any:
-    """Annotate ``user`` with ``otp_device`` and ``is_verified`` from ``request.session``."""
-    return annotate(request, user)
+    """Annotate ``user`` with ``otp_device`` and ``is_verified`` from ``request.session``;
+    a new session that no device verifies may be verified by a remembered browser."""
+    annotate(request, user)
+    recall.restore(request, user)
+    return user
 
 
 async def _averify(request: HttpRequest, user: Any) -> Any:
     """Async variant of :func:`_verify`."""
-    return await aannotate(request, user)
+    await aannotate(request, user)
+    await recall.arestore(request, user)
+    return user
 
 
 def _verify_if_needed(request: HttpRequest, user: Any) -> Any:
@@ -143,6 +149,7 @@ class OTPMiddleware:
             if response is None:
                 response = self.get_response(request)
             _record_activity(request)
+            recall.forget_bad_cookie(request, response)
             return response
         finally:
             current_request.reset(token)
@@ -161,6 +168,7 @@ class OTPMiddleware:
             if response is None:
                 response = await self.get_response(request)
             _record_activity(request)
+            recall.forget_bad_cookie(request, response)
             return response
         finally:
             current_request.reset(token)

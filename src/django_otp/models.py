@@ -102,6 +102,9 @@ class Device(models.Model):
     #: What such a verification proves besides: any of ``phishing_resistant``,
     #: ``hardware_bound``, ``user_verified``, ``out_of_band`` and ``recovery``.
     otp_properties: frozenset[str] = frozenset()
+    #: A template that proves devices of this type in the browser (a passkey ceremony), for
+    #: pages such as the step-up page; ``None``: the device takes a typed code.
+    otp_ceremony_template: str | None = None
 
     class Meta:
         abstract = True
@@ -192,15 +195,20 @@ class Device(models.Model):
 
     # Hooks of the shared verification path.
 
-    def normalize_token(self, token: Any) -> str | None:
+    def normalize_token(self, token: Any) -> Any:
         """Return ``token`` in canonical form, or ``None`` if it cannot be a valid token.
 
-        The default accepts decimal digits, up to ``self.digits`` (or 16) of them.
+        The default accepts decimal digits, up to ``self.digits`` (or 16) of them; a device
+        whose token is not a code (a passkey's signed assertion) returns its own object.
         """
         return tokens.normalize_digits(token, int(getattr(self, "digits", 16) or 16))
 
-    def find_token_match(self, token: str) -> TokenMatch | None:
-        """Return how to consume ``token`` if it is valid now, else ``None``; never writes."""
+    def find_token_match(self, token: Any) -> TokenMatch | None:
+        """Return how to consume ``token`` if it is valid now, else ``None``; never writes.
+
+        A device may raise :class:`~django_otp.verification.TokenRejected` instead of
+        returning ``None`` to give the failure a precise reason.
+        """
         return None
 
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]:

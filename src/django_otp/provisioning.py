@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-__all__ = ["otpauth_url", "setting_str"]
+__all__ = ["base32_secret", "otpauth_url", "setting_str"]
 
 
 def setting_str(value: str | Callable[[Any], Any] | None, device: Any) -> str | None:
@@ -49,3 +49,13 @@ def otpauth_url(
     if image:
         query += f"&image={quote(image, safe=':/')}"
     return f"otpauth://{kind}/{quote(label)}?{query}"
+
+
+def base32_secret(key: bytes, group: int = 4) -> str:
+    """The key as a person types it into an app: base32, in groups of ``group`` characters.
+
+    It is the ``secret`` of :func:`otpauth_url`, without the ``=`` padding; apps ignore the
+    spaces.
+    """
+    text = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(text[i : i + group] for i in range(0, len(text), group))

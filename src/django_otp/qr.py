@@ -6,10 +6,18 @@ raise :class:`ModuleNotFoundError` with installation advice when both are missin
 
 from __future__ import annotations
 
+import html
 import itertools
 from typing import Any, Protocol
 
-__all__ = ["QUIET_ZONE", "Writable", "svg_qrcode", "terminal_qrcode", "write_qrcode_image"]
+__all__ = [
+    "QUIET_ZONE",
+    "Writable",
+    "svg_qrcode",
+    "svg_qrcode_element",
+    "terminal_qrcode",
+    "write_qrcode_image",
+]
 
 
 class Writable(Protocol):
@@ -100,6 +108,21 @@ def svg_qrcode(data: str, module_size: int = 8) -> str:
     is the width of one module in pixels; coordinates are whole pixels (no ``viewBox``), which
     simple renderers such as ImageMagick's draw correctly.
     """
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _svg(data, module_size, "", "") + "\n"
+
+
+def svg_qrcode_element(data: str, label: str, module_size: int = 6) -> str:
+    """Return an ``<svg>`` element of the QR code of :func:`svg_qrcode`, for an HTML page.
+
+    It is an image named ``label`` (``role="img"``, ``aria-label`` and ``<title>``) with a
+    ``viewBox``, so a style sheet can scale it down on a narrow screen. It is inline markup,
+    neither a script nor a ``data:`` URL, so a strict Content-Security-Policy allows it.
+    """
+    name = html.escape(label)
+    return _svg(data, module_size, f' role="img" aria-label="{name}"', f"<title>{name}</title>")
+
+
+def _svg(data: str, module_size: int, attributes: str, title: str) -> str:
     if module_size < 1:
         raise ValueError(f"module_size must be a positive number of pixels, not {module_size!r}")
     modules = _modules(data)
@@ -114,10 +137,10 @@ def svg_qrcode(data: str, module_size: int = 8) -> str:
                 width = count * module_size
                 runs.append(f"M{x * module_size} {top}h{width}v{module_size}h-{width}z")
             x += count
+    view_box = f' viewBox="0 0 {pixels} {pixels}"' if attributes else ""
     return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{pixels}" height="{pixels}" '
-        'shape-rendering="crispEdges">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{pixels}" height="{pixels}"{view_box} '
+        f'shape-rendering="crispEdges"{attributes}>{title}'
         f'<rect width="{pixels}" height="{pixels}" fill="#fff"/>'
-        f'<path fill="#000" d="{"".join(runs)}"/></svg>\n'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
     )

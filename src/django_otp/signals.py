@@ -25,7 +25,8 @@ current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.Contex
 verification_succeeded = Signal()
 
 #: A token was evaluated and rejected. Arguments: ``device``, ``user``, ``request``,
-#: ``reason`` (``"invalid_token"``, ``"malformed_token"`` or ``"replayed_token"``).
+#: ``reason`` (``"invalid_token"``, ``"malformed_token"``, ``"replayed_token"``, or a
+#: device's own reason, such as ``"bad_signature"`` for a passkey).
 verification_failed = Signal()
 
 #: An attempt was refused without being evaluated because the device is throttled.
@@ -35,6 +36,11 @@ verification_throttled = Signal()
 #: A failure brought the device's consecutive failures to ``OTP_LOCKOUT_FAILURES``.
 #: Arguments: ``device``, ``user``, ``request``, ``failure_count``, ``locked_until``.
 device_locked = Signal()
+
+#: A device showed that a copy of its secret is in use elsewhere (a passkey whose signature
+#: counter went backwards); the attempt was refused. Arguments: ``device``, ``user``,
+#: ``request``, ``stored_count``, ``received_count``.
+device_cloned = Signal()
 
 #: A device row was created. Arguments: ``device``, ``user``, ``request``.
 device_created = Signal()
@@ -56,7 +62,8 @@ browser_remembered = Signal()
 
 #: Remembered browsers were revoked; ``sender`` is the ``RememberedBrowser`` model.
 #: Arguments: ``browsers`` (the rows), ``user``, ``request``, ``reason`` (``"user"``,
-#: ``"everything"``, ``"device_removed"``, ``"password_changed"``).
+#: ``"admin"``, ``"everything"``, ``"device_removed"`` (deleted or unconfirmed),
+#: ``"password_changed"``, ``"replaced"``).
 browser_revoked = Signal()
 
 #: An account reached ``OTP_LIMITS_ACCOUNT_FAILURES`` consecutive failed codes and refuses
@@ -68,16 +75,35 @@ account_locked = Signal()
 #: the ``ClientLimit`` model. Arguments: ``scope`` (``"password"`` or ``"code"``), ``client``
 #: (the address or IPv6 network counted), ``request``, ``retry_at``.
 client_throttled = Signal()
+# Changes a person makes to their own account (django_otp.flows.manage and flows.enrol, which
+# the account pages and JSON views call). ``device_deleted`` and the others above report
+# every row change, whoever made it; these report what the person did.
+
+#: A person added a device to their account and confirmed it with a code.
+#: Arguments: ``device``, ``user``, ``request``.
+factor_added = Signal()
+
+#: A person renamed one of their devices. Arguments: ``device``, ``user``, ``request``,
+#: ``old_name``.
+factor_renamed = Signal()
+
+#: A person removed one of their devices; ``device`` is the deleted instance (its ``pk`` is
+#: ``None``). Arguments: ``device``, ``user``, ``request``, ``persistent_id`` (what it was).
+factor_removed = Signal()
+
+#: A person generated backup codes, replacing all earlier ones; ``sender`` is the static
+#: device's class. Arguments: ``device``, ``user``, ``request``, ``count`` (never the codes).
+backup_codes_generated = Signal()
 
 
 def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.
 
-    Nothing is prepared when the signal has no receivers, so auditing costs nothing unless a
-    site asks for it.
+    Nothing is prepared when the signal has no receivers (an empty receiver list is checked
+    first, the cheapest test), so auditing costs nothing unless a site asks for it.
     """
     sender = type(device)
-    if not signal.has_listeners(sender):
+    if not signal.receivers or not signal.has_listeners(sender):
         return
     try:
         user = device.user
@@ -89,7 +115,7 @@ def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
 
 def send_event(signal: Signal, sender: Any, *, using: str, **kwargs: Any) -> None:
     """Send ``signal`` from ``sender`` with ``kwargs`` and the current request, after commit."""
-    if not signal.has_listeners(sender):
+    if not signal.receivers or not signal.has_listeners(sender):
         return
     request = current_request.get()
 

@@ -28,6 +28,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from django_otp import signals
 from django_otp.app_settings import app_settings
@@ -38,6 +39,7 @@ __all__ = [
     "Attempt",
     "Outcome",
     "TokenMatch",
+    "TokenRejected",
     "VerifiableDevice",
     "attempt",
     "current_request",
@@ -54,8 +56,8 @@ class VerifiableDevice(Protocol):
     pk: Any
 
     def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]: ...
-    def normalize_token(self, token: Any) -> str | None: ...
-    def find_token_match(self, token: str) -> TokenMatch | None: ...
+    def normalize_token(self, token: Any) -> Any: ...
+    def find_token_match(self, token: Any) -> TokenMatch | None: ...
     def verification_success_changes(self, now: datetime.datetime) -> dict[str, Any]: ...
     def refresh_from_db(self, using: str | None = None, fields: Any = None) -> None: ...
 
@@ -65,8 +67,9 @@ class Outcome:
     """How the last attempt on a device ended, for callers that explain it to a person.
 
     ``reason`` is ``None`` on success, else ``"invalid_token"``, ``"malformed_token"``,
-    ``"replayed_token"`` (the code was right but already used), ``"throttled"`` or
-    ``"contention"``; ``refused`` holds the ``verify_is_allowed`` data of a refusal.
+    ``"replayed_token"`` (the code was right but already used), ``"throttled"``,
+    ``"contention"`` or the reason of a :class:`TokenRejected` raised by the device;
+    ``refused`` holds the ``verify_is_allowed`` data of a refusal.
     """
 
     accepted: bool
@@ -131,6 +134,22 @@ class TokenMatch:
     claim: Callable[[], bool] | None = None
 
 
+class TokenRejected(Exception):
+    """Raised by ``Device.find_token_match`` to refuse a token with a precise reason.
+
+    The attempt then fails as any wrong token does (counted, throttled, ``verification_failed``)
+    with ``reason`` in the signal and the :class:`Outcome`. ``signal``, when given, is sent
+    too, with ``details``, once the failure is recorded: for example ``device_cloned`` when a
+    passkey's signature counter went backwards.
+    """
+
+    def __init__(self, reason: str, *, signal: Any = None, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.signal = signal
+        self.details = details
+
+
 def _counts_failures(device: VerifiableDevice) -> bool:
     """Whether the device has the throttling fields (it mixes in ``ThrottlingMixin``)."""
     return hasattr(device, "throttling_failure_count")
@@ -147,13 +166,23 @@ class Attempt:
         self.device = device
         self.token = token
         self.throttle = throttle
-        self.now = timezone.now()
-        self.db = database_of(device)
-        self.normalized: str | None = None
+        self.normalized: Any = None
         self.match: TokenMatch | None = None
+        #: Set when the device refused the token with a reason of its own.
+        self.rejection: TokenRejected | None = None
         self.refused: dict[str, Any] | None = None
         #: Set when the token matched but a parallel attempt consumed it first.
         self.lost_match = False
+
+    @cached_property
+    def now(self) -> datetime.datetime:
+        """The time of the attempt, read when first needed (a refusal never needs it)."""
+        return timezone.now()
+
+    @cached_property
+    def db(self) -> str:
+        """The database alias of the device's row."""
+        return database_of(self.device)
 
     def _seen(self) -> Q:
         """The condition that the row still holds the throttling state this attempt judged.
@@ -180,8 +209,12 @@ class Attempt:
         """Normalise the token and ask the device for a match, without writing."""
         self.normalized = self.device.normalize_token(self.token)
         self.match = None
+        self.rejection = None
         if self.normalized is not None:
-            self.match = self.device.find_token_match(self.normalized)
+            try:
+                self.match = self.device.find_token_match(self.normalized)
+            except TokenRejected as rejection:
+                self.rejection = rejection
         return self.match
 
     def consume(self) -> bool:
@@ -234,6 +267,9 @@ class Attempt:
             device.throttling_failure_timestamp = self.now
             self._report_lockout()
         send_after_commit(signals.verification_failed, device, reason=self._failure_reason())
+        rejection = self.rejection
+        if rejection is not None and rejection.signal is not None:
+            send_after_commit(rejection.signal, device, **rejection.details)
         return True
 
     def run(self) -> bool:
@@ -277,6 +313,8 @@ class Attempt:
         return False
 
     def _failure_reason(self) -> str:
+        if self.rejection is not None:
+            return self.rejection.reason
         if self.normalized is None:
             return "malformed_token"
         if self.match is not None or self.lost_match:

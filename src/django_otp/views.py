@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.decorators import method_decorator
@@ -20,9 +21,15 @@ from django.views.generic import FormView
 from django_otp.assurance.policies import get_policy
 from django_otp.assurance.state import state_for
 from django_otp.decorators import otp_required, policy_gate
-from django_otp.flows import stepup
+from django_otp.flows import recall, remember, stepup
 from django_otp.flows.verify import NO_PASSWORD
-from django_otp.forms import OTPAuthenticationForm, OTPTokenForm, StepUpForm
+from django_otp.forms import (
+    REMEMBER_FIELD,
+    OTPAuthenticationForm,
+    OTPTokenForm,
+    StepUpForm,
+    offer_remember,
+)
 from django_otp.middleware import ensure_verification, request_is_verified
 
 
@@ -31,7 +38,10 @@ class LoginView(auth_views.LoginView):
 
     Anonymous (or already verified) users get username, password and token; a user who is
     logged in but not verified gets the token form only. ``next`` is honoured only when it
-    points to an allowed host, as in Django's ``LoginView``.
+    points to an allowed host, as in Django's ``LoginView``. When browsers can be remembered
+    both forms also offer "Trust this browser for N days" (the field ``otp_remember``), and
+    on a remembered browser of the user the right username and password without a token are
+    enough: the session is verified by the browser (see :mod:`django_otp.flows.recall`).
     """
 
     otp_authentication_form = OTPAuthenticationForm
@@ -45,6 +55,12 @@ class LoginView(auth_views.LoginView):
             return self.otp_authentication_form
         return functools.partial(self.otp_token_form, user)
 
+    def get_form(self, form_class: Any = None) -> Any:
+        """The form, with the "trust this browser" checkbox when it is enabled."""
+        form = super().get_form(form_class)
+        offer_remember(form)
+        return form
+
     def form_valid(self, form: Any) -> HttpResponse:
         """Log the user in; the token-only form reuses the backend of the current login."""
         user = form.get_user()
@@ -52,7 +68,33 @@ class LoginView(auth_views.LoginView):
         if backend and not hasattr(user, "backend"):
             user.backend = backend
             setattr(user, NO_PASSWORD, True)  # signed in already: no password this time
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        device = getattr(user, "otp_device", None)
+        if form.cleaned_data.get(REMEMBER_FIELD) and device is not None:
+            remember.remember(self.request, response, device)
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        """Sign in without a token on a remembered browser of the user, else show the errors."""
+        recognised = self._remembered_browser(form)
+        if recognised is None:
+            return super().form_invalid(form)
+        response = super().form_valid(form)
+        recall.apply(self.request, form.get_user(), recognised)
+        return response
+
+    def _remembered_browser(self, form: Any) -> recall.Recognised | None:
+        """The remembered browser that may stand in for the missing token, if there is one.
+
+        Only when the password was right and the one error is that no token was given.
+        """
+        errors = form.errors.as_data()
+        if list(errors) != [NON_FIELD_ERRORS] or "password" not in form.fields:
+            return None
+        if [error.code for error in errors[NON_FIELD_ERRORS]] != ["token_required"]:
+            return None
+        user = form.get_user()
+        return recall.recognise(self.request, user) if user is not None else None
 
 
 #: The view function, kept for URLconfs written for django-otp.
@@ -125,13 +167,17 @@ class StepUpView(FormView):
             unmet=state_for(self.request).unmet(self.policy),
             next=self.next_url,
             resubmit=bool(self.request.GET.get("resubmit")),
+            ceremonies=context["form"].ceremonies(),
         )
         return context
 
     def form_valid(self, form: StepUpForm) -> HttpResponse:
         device = self.request.user.otp_device  # type: ignore[union-attr]
         stepup.complete(self.request, device, self.policy)
-        return HttpResponseRedirect(self.next_url)
+        response = HttpResponseRedirect(self.next_url)
+        if form.cleaned_data.get(REMEMBER_FIELD):
+            remember.remember(self.request, response, device)
+        return response
 
 
 #: The step-up page as a view function.

@@ -104,6 +104,8 @@ def test_remembered_proofs_count_only_where_allowed():
         ).reason
         == "freshness"
     )
+    just_made = Requirement("fresh", remembered=True, max_age=60)
+    assert unmet(just_made, proof("totp", "remembered", age=0)).reason == "freshness"
 
 
 def test_any_of_and_all_of():
@@ -119,10 +121,26 @@ def test_any_of_and_all_of():
     assert either.accepts(proof("static")) and not AnyOf("none", ()).accepts(proof())
 
 
+def test_min_strength_refuses_weaker_proofs():
+    strong = Requirement("strong", max_age=300, min_strength=2)
+    assert unmet(strong, proof("totp")) is None
+    assert unmet(strong, proof("webauthn", "phishing_resistant")) is None
+    for weak in (proof("email", "out_of_band"), proof("static", "recovery")):
+        result = unmet(strong, weak)
+        assert result.reason == "method"
+        assert "other than an emailed or backup code" in str(result.description)
+    assert unmet(strong, proof("totp", age=301)).reason == "freshness"
+    assert unmet(strong, password_proof(NOW)).reason == "method"
+    key = Requirement("key", min_strength=3)
+    assert "passkey" in str(unmet(key, proof("totp")).description)
+
+
 def test_built_in_policies():
     built = policies()
     assert set(built) >= {"default", "recent", "phishing_resistant", "aal2", "aal3"}
     assert built["recent"].max_age == 300
+    assert (built["recent_strong"].max_age, built["recent_strong"].min_strength) == (300, 2)
+    assert built["recent_phishing_resistant"].phishing_resistant is True
     assert built["phishing_resistant"].phishing_resistant is True
     assert (built["aal2"].min_aal, built["aal3"].min_aal) == (2, 3)
     state = FakeState(
@@ -164,6 +182,8 @@ def test_a_policy_object_is_used_as_it_is():
         ({"p": {"factors": 0}}, "policy 'p' key 'factors'"),
         ({"p": {"remembered": "yes"}}, "policy 'p' key 'remembered' must be True or False"),
         ({"p": {"phishing_resistant": 1}}, "policy 'p' key 'phishing_resistant'"),
+        ({"p": {"min_strength": 0}}, "policy 'p' key 'min_strength' must be 1, 2 or 3"),
+        ({"p": {"min_strength": True}}, "policy 'p' key 'min_strength'"),
         ({"p": 3}, "policy 'p' must be a dict or a policy object"),
         ({"": {}}, "has a policy name ''"),
     ],

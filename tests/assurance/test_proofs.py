@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from django_otp.assurance.proofs import Proof, device_proof, method_of, password_proof
+from django_otp.assurance.proofs import (
+    STRENGTHS,
+    Proof,
+    device_proof,
+    method_of,
+    password_proof,
+    strength,
+)
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -76,3 +83,17 @@ def test_session_form_round_trips_and_rejects_garbage():
         assert Proof.from_session(garbage) is None
     unknown = Proof.from_session(["totp", None, 1, ["otp"], ["made_up", "recovery"]])
     assert unknown is not None and unknown.properties == {"recovery"}
+
+
+def test_strength_classes():
+    def at(method, *properties):
+        return Proof(method, "x/1", 1.0, (), frozenset(properties))
+
+    assert strength(password_proof(1.0)) == 0
+    assert strength(at("totp", "remembered")) == 0
+    assert strength(at("email", "out_of_band")) == 1
+    assert strength(at("static", "recovery")) == 1
+    assert strength(at("totp")) == strength(at("hotp")) == 2
+    assert strength(at("webauthn", "phishing_resistant")) == 3
+    assert strength(at("webauthn", "phishing_resistant", "hardware_bound")) == 3
+    assert STRENGTHS == (0, 1, 2, 3)

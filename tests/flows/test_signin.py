@@ -15,7 +15,7 @@ from django.test import RequestFactory, override_settings
 from freezegun import freeze_time
 
 from django_otp.flows import signin
-from django_otp.flows.factors import Factor, choose, factors_for, kind_of
+from django_otp.flows.factors import Factor, choose, factors_for, has_factors, kind_of
 from django_otp.internal.session_keys import PROOFS_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
@@ -171,6 +171,19 @@ def test_a_device_type_picks_its_kind(alice: Any) -> None:
         assert [factor.kind for factor in factors_for(alice)] == ["passkey", "challenge"]
         assert Factor(simple, "passkey").template == "otp/login/factor_passkey.html"
     assert str(Factor(simple, "code").label) == "Simple device"
+
+
+def test_a_pending_sign_in_leaves_out_kinds_that_need_a_signed_in_user(alice: Any) -> None:
+    simple = SimpleDevice.objects.create(user=alice, name="simple")
+    with mock.patch.object(SimpleDevice, "otp_signin_kind", "passkey", create=True):
+        assert [factor.device for factor in factors_for(alice)] == [simple]
+        assert factors_for(alice, pending=True) == []
+        assert has_factors(alice) and not has_factors(alice, pending=True)
+        request = request_for()
+        user = signin.check_password(request, "alice", "alice-pw").user
+        assert signin.start(request, user) is None  # signed in: the second step asks for it
+        assert signin.current(request)[0] == signin.Subject(user)
+    assert has_factors(alice, pending=True)
 
 
 def test_send_code(alice: Any) -> None:

@@ -40,19 +40,25 @@ class StepUpTestCase(TestCase):
         cls.backup = StaticDevice.objects.create(user=cls.alice, name="backup")
         cls.bobs = TOTPDevice.objects.create(user=cls.bob, name="bob phone", key=KEY.hex())
 
-    def sign_in(self, device: Any = None) -> None:
-        """Password and a TOTP code through the login view, as a person signs in."""
+    def sign_in(
+        self, device: Any = None, client: Any = None, fields: Any = None, **headers: Any
+    ) -> Any:
+        """Password and a TOTP code through the login view, as a person signs in, with more
+        ``fields`` and ``headers`` if given; returns the response."""
         device = device or self.totp
-        response = self.client.post(
+        response = (client or self.client).post(
             "/login/",
             {
                 "username": "alice",
                 "password": PASSWORD,
                 "otp_device": device.persistent_id,
                 "otp_token": code(),
-            },
+            }
+            | (fields or {}),
+            **headers,
         )
         assert response.status_code == 302, response.content
+        return response
 
     def step_up(self, policy: str, next_url: str, device: Any = None, token: str | None = None):
         return self.client.post(

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.app_settings import app_settings
-from django_otp.assurance.proofs import PASSWORD, Proof
+from django_otp.assurance.proofs import PASSWORD, Proof, strength
 from django_otp.internal.policy_rules import policy_problem
 
 if TYPE_CHECKING:
@@ -88,7 +88,10 @@ class Requirement:
     ``"webauthn"``, an app label, or ``"pwd"``); any device when omitted.
     ``max_age``: seconds since that proof. ``min_aal``: the session's AAL (1 to 3).
     ``phishing_resistant``: the proof must be phishing-resistant. ``factors``: distinct kinds
-    of factor, the password included. ``remembered``: whether a remembered browser may count.
+    of factor, the password included. ``remembered``: whether a remembered browser may count
+    (never towards ``max_age``: it proves nothing new). ``min_strength``: the proof's strength
+    class (1 to 3, see :data:`django_otp.assurance.proofs.STRENGTHS`): 2 refuses emailed and
+    backup codes.
     """
 
     name: str
@@ -98,6 +101,7 @@ class Requirement:
     phishing_resistant: bool = False
     factors: int | None = None
     remembered: bool = False
+    min_strength: int | None = None
 
     @property
     def acr(self) -> str:
@@ -112,19 +116,27 @@ class Requirement:
             return False
         if proof.remembered and not self.remembered:
             return False
+        if self.min_strength is not None and strength(proof) < self.min_strength:
+            return False
         return not (self.phishing_resistant and not proof.has("phishing_resistant"))
 
     def unmet(self, state: AuthState) -> Unmet | None:
         candidates = [proof for proof in state.proofs if self.accepts(proof)]
         if not candidates:
-            if self.phishing_resistant:
+            if self.phishing_resistant or (self.min_strength or 0) >= 3:
                 text = _("Confirm it is you with a passkey or a security key.")
+            elif (self.min_strength or 0) == 2:
+                text = _("Confirm it is you with a device other than an emailed or backup code.")
             else:
                 text = _("Confirm it is you with one of your devices.")
             return Unmet(self.name, "method", text, acr_values=self.acr)
         now = state.now
         if self.max_age is not None:
-            fresh = [proof for proof in candidates if now - proof.at <= self.max_age]
+            fresh = [
+                proof
+                for proof in candidates
+                if not proof.remembered and now - proof.at <= self.max_age
+            ]
             if not fresh:
                 return Unmet(
                     self.name,
@@ -202,6 +214,8 @@ class AllOf:
 BUILTIN: dict[str, Any] = {
     "default": Verified(),
     "recent": {"max_age": 300},
+    "recent_strong": {"max_age": 300, "min_strength": 2},
+    "recent_phishing_resistant": {"max_age": 300, "phishing_resistant": True},
     "phishing_resistant": {"phishing_resistant": True},
     "aal2": {"min_aal": 2},
     "aal3": {"min_aal": 3},

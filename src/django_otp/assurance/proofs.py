@@ -16,11 +16,13 @@ __all__ = [
     "PASSWORD",
     "POSSESSION",
     "PROPERTIES",
+    "STRENGTHS",
     "VERIFICATION",
     "Proof",
     "device_proof",
     "method_of",
     "password_proof",
+    "strength",
 ]
 
 #: Method name of a password login.
@@ -131,3 +133,22 @@ def device_proof(device: Any, at: float, *, extra: Iterable[str] = ()) -> Proof:
 def password_proof(at: float) -> Proof:
     """The proof of a password login at Unix time ``at``."""
     return Proof(PASSWORD, None, at, ("pwd",))
+
+
+#: Strength classes of a proof, weakest first: 0 no device (a password, a remembered
+#: browser), 1 an emailed or backup code, 2 another device (an authenticator app, a hardware
+#: token), 3 a phishing-resistant one (a passkey, a security key). A session may change only
+#: the factors of an account that are no stronger than what it proved (see ``min_strength``
+#: of :class:`django_otp.assurance.policies.Requirement`).
+STRENGTHS = (0, 1, 2, 3)
+
+
+def strength(proof: Proof) -> int:
+    """The strength class of ``proof`` (see :data:`STRENGTHS`)."""
+    if proof.method == PASSWORD or proof.remembered:
+        return 0
+    if proof.has("phishing_resistant"):
+        return 3
+    if proof.has("out_of_band") or proof.has("recovery"):
+        return 1
+    return 2

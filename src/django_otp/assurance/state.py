@@ -135,6 +135,17 @@ class AuthState:
         """Whether the session satisfies ``policy`` (``None`` is the ``default`` policy)."""
         return self.unmet(policy) is None
 
+    def would_satisfy(self, policy: Any, proof: Proof) -> bool:
+        """Whether the session would satisfy ``policy`` once ``proof`` is added to it.
+
+        Asked before a ceremony, to choose what it must prove (a passkey with user
+        verification, say); nothing is recorded.
+        """
+        hypothetical = AuthState(self.request)
+        hypothetical.now = self.now
+        hypothetical.__dict__["proofs"] = [*self.proofs, proof]
+        return get_policy(policy).unmet(hypothetical) is None
+
     def add(self, proof: Proof) -> None:
         """Record a new proof in the session (replacing an older one of the same device)."""
         session = self._session

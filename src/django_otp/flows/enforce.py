@@ -12,11 +12,12 @@ set, so a site that does not enforce pays nothing. For a signed-in user who must
   walled: every page sends them to that page, where they can set up a device
   (``OTP_ENFORCE_SETUP_URL``) or sign out.
 
-Always reachable: the sign-in pages (``otp:login*``), the device pages (``otp:security*``),
-``OTP_ENFORCE_SETUP_URL``, ``OTP_ENFORCE_LOGOUT_URL``, static files and the paths of
-``OTP_ENFORCE_EXEMPT_PATHS``. The grace period ends at ``OTP_ENFORCE_GRACE_UNTIL`` or
-``OTP_ENFORCE_GRACE_DAYS`` days after the user's first sign-in under enforcement, whichever
-is later (the first sign-in is kept by ``django_otp.contrib.limits``).
+Always reachable: the sign-in pages (``otp:login*``), the device pages (``otp:security*``)
+and the passkey endpoints they use (``otp:webauthn-*``), ``OTP_ENFORCE_SETUP_URL``,
+``OTP_ENFORCE_LOGOUT_URL``, static files and the paths of ``OTP_ENFORCE_EXEMPT_PATHS``.
+The grace period ends at ``OTP_ENFORCE_GRACE_UNTIL`` or ``OTP_ENFORCE_GRACE_DAYS`` days after
+the user's first sign-in under enforcement, whichever is later (the first sign-in is kept by
+``django_otp.contrib.limits``).
 """
 
 from __future__ import annotations
@@ -142,6 +143,11 @@ def url_or_none(value: str) -> str | None:
         return None
 
 
+#: The pages of ``django_otp.urls`` behind the wall: the sign-in, the account pages where a
+#: device is added, and the passkey endpoints they call.
+_REACHABLE_NAMES = ("login", "security", "webauthn-")
+
+
 def _static(path: str) -> bool:
     prefix = str(getattr(settings, "STATIC_URL", "") or "")
     if not prefix or "://" in prefix:
@@ -159,7 +165,7 @@ def _reachable(request: HttpRequest) -> bool:
     except Resolver404:
         match = None
     name = (match.url_name or "") if match is not None else ""
-    if match is not None and "otp" in match.namespaces and name.startswith(("login", "security")):
+    if match is not None and "otp" in match.namespaces and name.startswith(_REACHABLE_NAMES):
         return True
     for value in (app_settings.OTP_ENFORCE_LOGOUT_URL, app_settings.OTP_ENFORCE_SETUP_URL):
         if match is not None and match.view_name == value:

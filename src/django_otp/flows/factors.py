@@ -7,6 +7,10 @@ asks for it: ``code`` (the device shows a code: an authenticator app, a hardware
 ``otp_signin_kind``, and ships the template ``otp/login/factor_<kind>.html`` that renders it
 (the passkey plugin's ``passkey``, say). Factors come strongest first: passkeys, codes,
 challenges, backup codes last; within a kind the most recently used first.
+
+A passkey (``otp_webauthn``) is offered to a user who is signed in already: its ceremony
+proves a key of the signed-in user. The first sign-in (after the password) does not offer
+it yet; passwordless sign-in with a passkey is the plugin's own.
 """
 
 from __future__ import annotations
@@ -18,14 +22,33 @@ from typing import Any
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from django_otp import devices_for_user
+from django_otp import device_classes, devices_for_user
 from django_otp.assurance.proofs import method_of
 from django_otp.models import Device
 
-__all__ = ["KINDS", "LABELS", "Factor", "choose", "factors_for", "kind_of", "resend_at"]
+__all__ = [
+    "KINDS",
+    "LABELS",
+    "SIGNED_IN_KINDS",
+    "Factor",
+    "choose",
+    "factors_for",
+    "has_factors",
+    "kind_of",
+    "resend_at",
+]
 
 #: The kind of each built-in method.
-KINDS = {"totp": "code", "hotp": "code", "email": "challenge", "static": "backup"}
+KINDS = {
+    "totp": "code",
+    "hotp": "code",
+    "email": "challenge",
+    "static": "backup",
+    "webauthn": "passkey",
+}
+
+#: Kinds whose ceremony needs a signed-in user, so a pending sign-in does not offer them.
+SIGNED_IN_KINDS = frozenset({"passkey"})
 
 #: What a person calls each built-in method.
 LABELS = {
@@ -42,15 +65,18 @@ _OTHER_RANK = 2
 _NEVER = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
 
 
-def kind_of(device: Device) -> str:
-    """How the sign-in asks for ``device`` (see the module docstring)."""
+def kind_of(device: Device | type[Device]) -> str:
+    """How the sign-in asks for ``device``, a device or a device model (see the module
+    docstring)."""
     declared = getattr(device, "otp_signin_kind", None)
     if declared:
         return str(declared)
     known = KINDS.get(method_of(device))
     if known:
         return known
-    return "challenge" if device.is_interactive() else "code"
+    model = device if isinstance(device, type) else type(device)
+    interactive = model.generate_challenge is not Device.generate_challenge
+    return "challenge" if interactive else "code"
 
 
 @dataclass(frozen=True)
@@ -90,10 +116,24 @@ class Factor:
         return _RANK.get(self.kind, _OTHER_RANK), -used.timestamp()
 
 
-def factors_for(user: Any) -> list[Factor]:
-    """Every confirmed device of ``user`` as a factor, strongest and most recently used first."""
+def factors_for(user: Any, *, pending: bool = False) -> list[Factor]:
+    """Every confirmed device of ``user`` as a factor, strongest and most recently used first;
+    with ``pending`` (the user is not signed in yet) without :data:`SIGNED_IN_KINDS`."""
     found = [Factor(device, kind_of(device)) for device in devices_for_user(user)]
+    if pending:
+        found = [factor for factor in found if factor.kind not in SIGNED_IN_KINDS]
     return sorted(found, key=Factor._sort_key)
+
+
+def has_factors(user: Any, *, pending: bool = False) -> bool:
+    """Whether :func:`factors_for` would offer ``user`` anything (one ``SELECT`` per device
+    model until a device is found)."""
+    for model in device_classes():
+        if pending and kind_of(model) in SIGNED_IN_KINDS:
+            continue
+        if model.objects.devices_for_user(user, confirmed=True).exists():
+            return True
+    return False
 
 
 def choose(factors: list[Factor], factor_id: Any) -> Factor | None:

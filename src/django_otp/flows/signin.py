@@ -33,7 +33,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, device_to_verify, user_has_device
 from django_otp.app_settings import app_settings
 from django_otp.assurance.verified import request_is_verified
 from django_otp.flows import limits
-from django_otp.flows.factors import resend_at
+from django_otp.flows.factors import has_factors, resend_at
 from django_otp.flows.verify import (
     NO_PASSWORD,
     Verification,
@@ -163,9 +163,11 @@ def check_password(request: HttpRequest, username: Any, password: Any) -> Passwo
 
 
 def start(request: HttpRequest, user: Any) -> Subject | None:
-    """After the password: sign in a user without a device at once (``None``), or keep the
-    pending second step in the session, under a new session key."""
-    if not user_has_device(user):
+    """After the password: keep the pending second step in the session, under a new session
+    key; or, for a user with no factor that a pending sign-in can ask for, sign in at once
+    (``None``): a user without a device, or whose only devices need a signed-in user (a
+    passkey, which the second step then asks for)."""
+    if not has_factors(user, pending=True):
         auth.login(request, user)
         return None
     session = request.session

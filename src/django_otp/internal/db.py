@@ -94,40 +94,87 @@ def _plain_field(meta: Any, name: str) -> Any:
     return None if field.is_relation or not field.concrete else field
 
 
-def _update_sql(
-    instance: Any, changes: dict[str, Any], conditions: tuple[Q, ...], connection: Any
-) -> tuple[str, list[Any]] | None:
-    """The SQL of :func:`conditional_update`, or ``None`` where the ORM must build it."""
-    meta = type(instance)._meta
+#: A statement's text and the fields its parameters are prepared with, by its shape.
+_Template = tuple[str, tuple[Any, ...], tuple[Any, ...]]
+_templates: dict[tuple[Any, ...], _Template | None] = {}
+
+
+def _template(
+    meta: Any, connection: Any, names: tuple[str, ...], tests: tuple[Any, ...]
+) -> _Template | None:
+    """Build the statement for one shape of :func:`conditional_update` (``None``: the ORM's)."""
     quote = connection.ops.quote_name
-    assignments, params = [], []
-    for name, value in changes.items():
+    assignments, set_fields = [], []
+    for name in names:
         field = _plain_field(meta, name)
-        if field is None or hasattr(value, "resolve_expression"):
+        if field is None:
             return None
         assignments.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
-    leaves: list[tuple[str, Any]] = [("pk", instance.pk)]
-    if not all(_flatten(condition, leaves) for condition in conditions):
-        return None
-    tests = []
-    for lookup, value in leaves:
+        set_fields.append(field)
+    clauses, where_fields = [], []
+    for lookup, null in tests:
         name, _, operator = lookup.partition("__")
         field = _plain_field(meta, name)
-        if field is None or hasattr(value, "resolve_expression"):
+        if field is None:
             return None
         column = quote(field.column)
-        if operator == "isnull" or (value is None and operator in ("", "exact")):
-            negate = operator == "isnull" and not value
-            tests.append(f"{column} IS {'NOT ' if negate else ''}NULL")
+        if operator == "isnull" or (null and operator in ("", "exact")):
+            negate = operator == "isnull" and not null
+            clauses.append(f"{column} IS {'NOT ' if negate else ''}NULL")
         elif (operator or "exact") in _OPERATORS:
-            tests.append(f"{column} {_OPERATORS[operator or 'exact']} %s")
-            params.append(field.get_db_prep_value(value, connection, prepared=False))
+            clauses.append(f"{column} {_OPERATORS[operator or 'exact']} %s")
+            where_fields.append(field)
         else:
             return None
     table = quote(meta.db_table)
     # Only quoted column names and placeholders go into the text; every value is a parameter.
-    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(tests)}"  # noqa: S608
+    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(clauses)}"  # noqa: S608
+    return sql, tuple(set_fields), tuple(where_fields)
+
+
+def _update_sql(
+    instance: Any, changes: dict[str, Any], conditions: tuple[Q, ...], connection: Any
+) -> tuple[str, list[Any]] | None:
+    """The SQL of :func:`conditional_update`, or ``None`` where the ORM must build it.
+
+    The text depends only on the statement's shape (model, columns, comparisons, which values
+    are ``NULL``), so it is built once per shape and kept; each call prepares the values.
+    """
+    leaves: list[tuple[str, Any]] = [("pk", instance.pk)]
+    if not all(_flatten(condition, leaves) for condition in conditions):
+        return None
+    values = [*changes.values(), *(value for _, value in leaves)]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        return None
+    # An isnull test is shaped by its value; any other test by whether its value is None.
+    tests = tuple(
+        (lookup, value if lookup.endswith("__isnull") else value is None)
+        for lookup, value in leaves
+    )
+    model = type(instance)
+    key = (model, connection.vendor, tuple(changes), tests)
+    try:
+        template = _templates[key]
+    except KeyError:
+        template = _templates[key] = _template(model._meta, connection, key[2], tests)
+    if template is None:
+        return None
+    sql, set_fields, where_fields = template
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(set_fields, changes.values(), strict=True)
+    ]
+    # The values of the tests that have a placeholder, in the template's order.
+    where_values = (
+        value
+        for (lookup, value), (_, null) in zip(leaves, tests, strict=True)
+        if not lookup.endswith("__isnull")
+        and not (null and lookup.partition("__")[2] in ("", "exact"))
+    )
+    params.extend(
+        field.get_db_prep_value(value, connection, prepared=False)
+        for field, value in zip(where_fields, where_values, strict=True)
+    )
     return sql, params
 
 

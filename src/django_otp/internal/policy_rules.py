@@ -19,6 +19,7 @@ POLICY_KEYS = {
     "phishing_resistant": "True or False",
     "factors": "a whole number from 1 to 3",
     "remembered": "True or False",
+    "min_strength": "1, 2 or 3",
 }
 
 
@@ -35,7 +36,7 @@ def _value_problem(key: str, value: Any) -> bool:
         return isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
     if key == "min_aal":
         return isinstance(value, bool) or value not in (1, 2, 3)
-    if key == "factors":
+    if key in ("factors", "min_strength"):
         return isinstance(value, bool) or value not in (1, 2, 3)
     return not isinstance(value, bool)
 

@@ -6,8 +6,11 @@ which is how :mod:`django_otp.checks` reports it at start-up.
 
 from __future__ import annotations
 
+import ipaddress
 import math
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils.functional import Promise
 
@@ -62,3 +65,70 @@ def text_or_callable(value: Any) -> Problem:
     if value is None or is_text(value) or callable(value):
         return None
     return "must be a string, a callable taking the device, or None"
+
+
+def one_of(*choices: str) -> Callable[[Any], Problem]:
+    """A rule that accepts exactly one of ``choices``."""
+
+    def rule(value: Any) -> Problem:
+        if value in choices:
+            return None
+        return "must be one of " + ", ".join(repr(choice) for choice in choices)
+
+    return rule
+
+
+def int_subset(allowed: frozenset[int]) -> Callable[[Any], Problem]:
+    """A rule for a non-empty list or tuple of whole numbers taken from ``allowed``."""
+
+    def rule(value: Any) -> Problem:
+        if not isinstance(value, (list, tuple)) or not value:
+            return "must be a non-empty list of whole numbers"
+        wrong = [item for item in value if isinstance(item, bool) or item not in allowed]
+        if wrong:
+            return f"names unsupported values {wrong!r} (supported: {sorted(allowed)})"
+        return None
+
+    return rule
+
+
+def is_origin(value: Any) -> bool:
+    """A web origin: ``https://host`` or ``http://host`` with an optional port, nothing more."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a malformed port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("https", "http")
+        and bool(parts.hostname)
+        and not parts.path
+        and not parts.query
+        and not parts.fragment
+        and not parts.username
+        and value == value.strip().lower()
+    )
+
+
+def origins(value: Any) -> Problem:
+    """A list or tuple of web origins such as ``"https://example.com"`` (may be empty)."""
+    if not isinstance(value, (list, tuple)):
+        return "must be a list of origins such as 'https://example.com'"
+    wrong = [item for item in value if not is_origin(item)]
+    if wrong:
+        return (
+            f"holds {wrong!r}, which is not an origin (scheme, lower-case host and optional "
+            "port, no path or slash at the end, e.g. 'https://example.com')"
+        )
+    return None
+
+
+def is_ip_address(value: str) -> bool:
+    """Whether ``value`` is an IPv4 or IPv6 address (which cannot be a WebAuthn RP id)."""
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return False
+    return True

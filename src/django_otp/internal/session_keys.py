@@ -6,5 +6,16 @@ DEVICE_ID_SESSION_KEY = "otp_device_id"
 PROOFS_SESSION_KEY = "otp_proofs"
 #: The last recorded activity of the session, a Unix time.
 ACTIVITY_SESSION_KEY = "otp_activity"
+#: Enrolments begun and not yet confirmed: model label -> persistent id of the device.
+ENROL_SESSION_KEY = "otp_enrol"
+#: Set once the session has looked at its remembered-browser cookie (see
+#: :mod:`django_otp.flows.remember`), so that later requests do not look again.
+REMEMBER_CHECKED_SESSION_KEY = "otp_remember_checked"
 
-__all__ = ["ACTIVITY_SESSION_KEY", "DEVICE_ID_SESSION_KEY", "PROOFS_SESSION_KEY"]
+__all__ = [
+    "ACTIVITY_SESSION_KEY",
+    "DEVICE_ID_SESSION_KEY",
+    "ENROL_SESSION_KEY",
+    "PROOFS_SESSION_KEY",
+    "REMEMBER_CHECKED_SESSION_KEY",
+]

@@ -49,7 +49,7 @@ def _limits_messages(login_served: bool) -> list[CheckMessage]:
                 f"{_LIMITS_APP!r}: wrong codes would not be limited per account, nor wrong "
                 "passwords and codes per client.",
                 hint=f"Add {_LIMITS_APP!r} to INSTALLED_APPS and run migrate.",
-                id="django_otp.E020",
+                id="django_otp.E030",
             )
         )
     if _valid("OTP_ENFORCE_GRACE_DAYS") and app_settings.OTP_ENFORCE_GRACE_DAYS:
@@ -59,7 +59,7 @@ def _limits_messages(login_served: bool) -> list[CheckMessage]:
                 "keeps each user's first sign-in.",
                 hint=f"Add {_LIMITS_APP!r} to INSTALLED_APPS and run migrate, or use "
                 "OTP_ENFORCE_GRACE_UNTIL.",
-                id="django_otp.E021",
+                id="django_otp.E031",
             )
         )
     return messages
@@ -75,7 +75,7 @@ def _enforcement_messages(login_served: bool) -> list[CheckMessage]:
                 f"OTP_ENFORCE_FOR is set, but MIDDLEWARE does not contain {_OTP_MIDDLEWARE!r}, "
                 "which enforces it: nothing is enforced.",
                 hint=f"Add {_OTP_MIDDLEWARE!r} after AuthenticationMiddleware.",
-                id="django_otp.E022",
+                id="django_otp.E032",
             )
         )
     if not login_served:
@@ -84,10 +84,10 @@ def _enforcement_messages(login_served: bool) -> list[CheckMessage]:
                 "OTP_ENFORCE_FOR is set, but the URL otp:login does not resolve: enforcement "
                 "sends users to it and to otp:login-setup.",
                 hint='Add path("otp/", include("django_otp.urls")) to the root URLconf.',
-                id="django_otp.E023",
+                id="django_otp.E033",
             )
         )
-    # The default, otp:security, comes with django_otp.urls (E023 asks for it).
+    # The default, otp:security, comes with django_otp.urls (E033 asks for it).
     setup = app_settings.OTP_ENFORCE_SETUP_URL
     if _valid("OTP_ENFORCE_SETUP_URL") and not _resolves(str(setup)):
         messages.append(
@@ -95,7 +95,7 @@ def _enforcement_messages(login_served: bool) -> list[CheckMessage]:
                 f"OTP_ENFORCE_SETUP_URL {setup!r} does not resolve, so the page that asks "
                 "users to set up a device has no link to where they can.",
                 hint="Include the account pages, or name the page where users add a device.",
-                id="django_otp.W020",
+                id="django_otp.W030",
             )
         )
     return messages

@@ -77,9 +77,11 @@ class SignInView(FormView):
         return context
 
     def form_valid(self, form: PasswordForm) -> HttpResponse:
-        subject = signin.start(self.request, form.get_user())
-        if subject is None:  # no device: signed in with the password alone
+        user = form.get_user()
+        subject = signin.start(self.request, user)
+        if subject is None and not user_has_device(user):  # signed in by the password alone
             return HttpResponseRedirect(self.next_url)
+        # Pending, or signed in with only a passkey left to prove: the second step.
         return HttpResponseRedirect(page_url("login-verify", next=self.next_url))
 
 
@@ -121,7 +123,7 @@ class VerifyView(TemplateView):
 
     def render(self, form: CodeForm, factor_id: Any, **extra: Any) -> HttpResponse:
         """The page for ``form``, asking for the factor ``factor_id`` (the first if unknown)."""
-        factors = factors_for(self.subject.user)
+        factors = factors_for(self.subject.user, pending=self.subject.pending)
         factor = choose(factors, factor_id) or choose(factors, None)
         resend = resend_at(factor.device) if factor is not None else None
         context = self.get_context_data(

@@ -2,7 +2,9 @@
 
 A browser's cookie holds a selector and a secret; the row keeps the selector and a hash of
 the secret, so neither a stolen cookie without the row nor the row without the cookie is
-enough. A row is bound to one user and to the device that was proved when it was made.
+enough. A row is bound to one user, to the device that was proved when it was made, and to
+the user's password (``account_hash``). The operations on these rows are in
+:mod:`django_otp.flows.remember`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+#: Why a browser was revoked (``revoke_reason``, and the ``reason`` of ``browser_revoked``).
+REVOKE_REASONS = {
+    "user": _("revoked by its user"),
+    "admin": _("revoked by an administrator"),
+    "everything": _("revoked with everything else"),
+    "device_removed": _("its device was removed or disabled"),
+    "password_changed": _("the password changed"),
+    "replaced": _("replaced by a newer one"),
+}
 
 
 class RememberedBrowserQuerySet(models.QuerySet):
@@ -27,35 +40,50 @@ class RememberedBrowser(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="otp_remembered_browsers",
+        verbose_name=_("user"),
     )
     selector = models.CharField(max_length=32, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     device_id = models.CharField(
-        max_length=255, help_text="The persistent id of the device proved when it was made."
+        _("device"),
+        max_length=255,
+        help_text=_("The persistent id of the device proved when it was remembered."),
     )
-    account_hash = models.CharField(
-        max_length=64, editable=False, help_text="Changes when the user's password changes."
-    )
-    label = models.CharField(max_length=200, blank=True, help_text="Browser and system.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    account_hash = models.CharField(max_length=64, editable=False)
+    label = models.CharField(_("browser"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("remembered at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = RememberedBrowserQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "remembered browser"
+        verbose_name = _("remembered browser")
+        verbose_name_plural = _("remembered browsers")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "revoked_at"], name="otp_remember_user_idx")]
 
     def __str__(self) -> str:
-        return self.label or f"browser {self.pk}"
+        return self.label or str(_("unknown browser"))
 
     @property
     def is_active(self) -> bool:
         """Whether the browser still counts (not revoked, not expired)."""
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def why_revoked(self) -> str:
+        """Why the browser was revoked, in words (empty while it is not)."""
+        return str(REVOKE_REASONS.get(self.revoke_reason, self.revoke_reason))
+
+    @property
+    def status(self) -> str:
+        """``"active"``, ``"expired"`` or ``"revoked"``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.expires_at > timezone.now() else "expired"
 
 
 class AssuranceReset(models.Model):
@@ -66,11 +94,13 @@ class AssuranceReset(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="otp_assurance_reset",
+        verbose_name=_("user"),
     )
-    at = models.DateTimeField()
+    at = models.DateTimeField(_("everything revoked at"))
 
     class Meta:
-        verbose_name = "assurance reset"
+        verbose_name = _("assurance reset")
+        verbose_name_plural = _("assurance resets")
 
     def __str__(self) -> str:
-        return f"{self.user} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {self.at:%Y-%m-%d %H:%M}"
