@@ -2,7 +2,7 @@
 
 Run by ``tests/test_demo.py`` in a subprocess with ``DJANGO_SETTINGS_MODULE=demo_site.settings``
 (the test suite's own settings cannot be swapped in-process). Arguments: the demo phone's hex
-key and one backup code printed by ``seed_demo``.
+key and two backup codes printed by ``seed_demo``.
 """
 
 from __future__ import annotations
@@ -21,24 +21,28 @@ def _seen(response: Any) -> dict[str, Any]:
     }
 
 
-def run(key_hex: str, backup_code: str) -> dict[str, Any]:
+def run(key_hex: str, *backup_codes: str) -> dict[str, Any]:
     """Sign in to the demo site in the ways a visitor can and record every response."""
+    import re
+
     from django.contrib.auth import get_user_model
+    from django.core import mail
     from django.test import Client
 
     from django_otp.oath import totp
+    from django_otp.plugins.otp_email.models import EmailDevice
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     phone = TOTPDevice.objects.get(user__username="demo", name="demo-phone")
     backup = StaticDevice.objects.get(user__username="demo", name="backup-codes")
+    email = EmailDevice.objects.get(user__username="demo", name="demo-email")
     seen: dict[str, Any] = {"phone_id": phone.persistent_id, "backup_id": backup.persistent_id}
 
     visitor = Client()
     seen["anonymous_secret"] = _seen(visitor.get("/secret/"))
-    seen["anonymous_login_page"] = _seen(visitor.get("/login/"))
+    seen["classic_login_page"] = _seen(visitor.get("/login/"))
     credentials = {"username": "demo", "password": "demo"}
-    seen["password_only"] = _seen(visitor.post("/login/", credentials))
     code = f"{totp(bytes.fromhex(key_hex)):06d}"
     seen["password_and_code"] = _seen(
         visitor.post(
@@ -67,17 +71,47 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     seen["remembered_recent"] = _seen(visitor.get("/recent/"))
     seen["remembered_admin_list"] = _seen(visitor.get("/admin/otp_remember/rememberedbrowser/"))
 
+    two_step = Client()
+    seen["anonymous_login_page"] = _seen(two_step.get("/otp/login/?next=/secret/"))
+    seen["wrong_password"] = _seen(
+        two_step.post("/otp/login/", {**credentials, "password": "nope", "next": "/secret/"})
+    )
+    seen["password_step"] = _seen(two_step.post("/otp/login/", {**credentials, "next": "/secret/"}))
+    seen["second_step"] = _seen(two_step.get(seen["password_step"]["location"]))
+    seen["two_step_code"] = _seen(
+        two_step.post(
+            "/otp/login/verify/",
+            {"factor": backup.persistent_id, "otp_token": backup_codes[1], "next": "/secret/"},
+        )
+    )
+    seen["two_step_secret"] = _seen(two_step.get("/secret/"))
+
+    by_email = Client()
+    by_email.post("/otp/login/", {**credentials, "next": "/strong/"})
+    send = {"factor": email.persistent_id, "action": "send", "next": "/strong/"}
+    seen["email_sent"] = _seen(by_email.post("/otp/login/verify/", send))
+    emailed = re.search(r"\d{6}", mail.outbox[-1].body).group(0)  # type: ignore[union-attr]
+    seen["email_code"] = _seen(
+        by_email.post(
+            "/otp/login/verify/",
+            {"factor": email.persistent_id, "otp_token": emailed, "next": "/strong/"},
+        )
+    )
+    seen["email_strong"] = _seen(by_email.get("/strong/"))
+
     unverified = Client()
     seen["password_login"] = unverified.login(**credentials)
     seen["unverified_secret"] = _seen(unverified.get("/secret/"))
-    seen["unverified_strong"] = _seen(unverified.get("/strong/"))
     seen["unverified_admin"] = _seen(unverified.get("/admin/"))
     seen["unverified_home"] = _seen(unverified.get("/"))
-    seen["token_form"] = _seen(unverified.get("/login/?next=/secret/"))
+    seen["token_form"] = _seen(unverified.get("/otp/login/?next=/secret/"))
+    seen["token_page"] = _seen(
+        unverified.get(f"/otp/login/verify/?factor={backup.persistent_id}&next=/secret/")
+    )
     seen["backup_code"] = _seen(
         unverified.post(
-            "/login/",
-            {"otp_device": backup.persistent_id, "otp_token": backup_code, "next": "/secret/"},
+            "/otp/login/verify/",
+            {"factor": backup.persistent_id, "otp_token": backup_codes[0], "next": "/secret/"},
         )
     )
     seen["backup_secret"] = _seen(unverified.get("/secret/"))
@@ -85,19 +119,25 @@ def run(key_hex: str, backup_code: str) -> dict[str, Any]:
     staff = get_user_model().objects.create_user("staff", password="staff", is_staff=True)
     staff_client = Client()
     staff_client.force_login(staff)
+    seen["staff_reminded"] = _seen(staff_client.get("/admin/"))
+    seen["staff_reminder"] = _seen(staff_client.get(seen["staff_reminded"]["location"]))
+    seen["staff_skip"] = _seen(
+        staff_client.post(seen["staff_reminded"]["location"], {"next": "/admin/"})
+    )
     seen["staff_admin"] = _seen(staff_client.get("/admin/"))
     seen["staff_admin_login"] = _seen(staff_client.get("/admin/login/?next=/admin/"))
-    seen.update(_first_superuser())
     seen.update(_enrolment())
+    seen.update(_walled_newcomer())
+    seen.update(_first_superuser())
     return seen
 
 
 def _enrolment() -> dict[str, Any]:
-    """A user without a device opens the account pages and begins adding an app."""
+    """The seeded user without a device opens the account pages and begins adding an app."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    newcomer = get_user_model().objects.create_user("newcomer", password="newcomer-pw")
+    newcomer = get_user_model().objects.get(username="newcomer")
     client = Client()
     client.force_login(newcomer)
     return {
@@ -131,6 +171,28 @@ def _passkey(visitor: Any) -> dict[str, Any]:
         post(stranger, "/otp/webauthn/login/complete/", key.assertion(options))
     )
     seen["passkey_secret"] = _seen(stranger.get("/secret/"))
+    return seen
+
+
+def _walled_newcomer() -> dict[str, Any]:
+    """The second user, past the grace period that ``seed_demo --end-grace`` ended."""
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("seed_demo", "--end-grace", "--qr-svg", "/dev/null", stdout=io.StringIO())
+    seen: dict[str, Any] = {}
+    client = Client()
+    seen["newcomer_sign_in"] = _seen(
+        client.post("/otp/login/", {"username": "newcomer", "password": "newcomer"})
+    )
+    seen["newcomer_secret"] = _seen(client.get("/secret/"))
+    seen["newcomer_wall"] = _seen(client.get(seen["newcomer_secret"]["location"]))
+    seen["newcomer_skip"] = _seen(client.post(seen["newcomer_secret"]["location"]))
+    seen["newcomer_step_up"] = _seen(client.get("/otp/step-up/"))
+    seen["newcomer_home"] = _seen(client.get("/"))
+    seen["newcomer_logout"] = _seen(client.post("/logout/"))
     return seen
 
 
@@ -197,7 +259,7 @@ def main() -> None:
 
     django.setup()
     setup_test_environment()
-    json.dump(run(sys.argv[1], sys.argv[2]), sys.stdout)
+    json.dump(run(sys.argv[1], *sys.argv[2:4]), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_email",
     "django_otp.plugins.otp_webauthn",
     "django_otp.contrib.remember",
+    "django_otp.contrib.limits",
     "tests",
 ]
 

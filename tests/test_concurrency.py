@@ -72,11 +72,15 @@ def in_threads(count: int, model: type[Device], pk: int, act: Callable[[Any, int
     return outcomes
 
 
-def _verify_in_child(
-    barrier: Any, results: Any, model: type[Device], pk: int, token: str
+def _run_in_child(
+    barrier: Any,
+    results: Any,
+    prepare: Callable[[int], Any],
+    act: Callable[[Any, int], Any],
+    index: int,
 ) -> None:  # pragma: no cover (runs in a forked child)
     try:
-        device = model.objects.get(pk=pk)
+        prepared = prepare(index)
     except Exception as error:
         barrier.abort()  # the others would wait for this process in vain
         results.put(repr(error))
@@ -84,15 +88,19 @@ def _verify_in_child(
         return
     try:
         barrier.wait(timeout=WAIT_SECONDS)
-        results.put(device.verify_token(token))
+        results.put(act(prepared, index))
     except Exception as error:
         results.put(repr(error))
     finally:
         connections.close_all()
 
 
-def in_processes(count: int, model: type[Device], pk: int, token: str) -> list:
-    """Verify ``token`` in ``count`` forked processes at once, each loading the device itself.
+def run_in_processes(
+    count: int, prepare: Callable[[int], Any], act: Callable[[Any, int], Any]
+) -> list:
+    """In ``count`` forked processes at once: ``prepare(index)`` (loading what the process
+    needs through its own connection), wait for the others, then ``act(prepared, index)``;
+    returns what each ``act`` returned (it must be picklable), or the error it raised.
 
     The parent closes its connections before forking, so no child shares (or closes) the
     parent's socket: every child opens its own connection.
@@ -102,8 +110,8 @@ def in_processes(count: int, model: type[Device], pk: int, token: str) -> list:
     results = context.Queue()
     connections.close_all()
     processes = [
-        context.Process(target=_verify_in_child, args=(barrier, results, model, pk, token))
-        for _ in range(count)
+        context.Process(target=_run_in_child, args=(barrier, results, prepare, act, index))
+        for index in range(count)
     ]
     for process in processes:
         process.start()
@@ -112,6 +120,15 @@ def in_processes(count: int, model: type[Device], pk: int, token: str) -> list:
         process.join(timeout=WAIT_SECONDS)
     assert [process.exitcode for process in processes] == [0] * count
     return outcomes
+
+
+def in_processes(count: int, model: type[Device], pk: int, token: str) -> list:
+    """Verify ``token`` in ``count`` forked processes at once, each loading the device itself."""
+    return run_in_processes(
+        count,
+        lambda index: model.objects.get(pk=pk),
+        lambda device, index: device.verify_token(token),
+    )
 
 
 class SignalCounter:

@@ -88,8 +88,8 @@ def visits(demo_env: dict[str, str], seed_outputs: tuple[str, str]) -> dict[str,
     """Responses the demo site gave to the visits made by ``demo_script.py``."""
     first, _ = seed_outputs
     key = base64.b32decode(_secret(first)).hex()
-    backup_code = BACKUP_CODES_PATTERN.search(first).group(1).split()[0]  # type: ignore[union-attr]
-    return json.loads(run(demo_env, str(SCRIPT), key, backup_code))
+    backup_codes = BACKUP_CODES_PATTERN.search(first).group(1).split()[:2]  # type: ignore[union-attr]
+    return json.loads(run(demo_env, str(SCRIPT), key, *backup_codes))
 
 
 def _uri(output: str) -> str:
@@ -144,20 +144,23 @@ def test_seed_is_idempotent(seed_outputs: tuple[str, str]) -> None:
 
 def test_anonymous_visitor_must_log_in(visits: dict[str, Any]) -> None:
     assert visits["anonymous_secret"]["status"] == 302
-    assert visits["anonymous_secret"]["location"] == "/login/?next=/secret/"
+    assert visits["anonymous_secret"]["location"] == "/otp/login/?next=/secret/"
     page = visits["anonymous_login_page"]["body"]
-    assert 'name="username"' in page
-    assert 'name="otp_token"' in page
-    assert 'name="otp_device"' not in page
-    assert 'name="otp_challenge"' not in page
+    assert 'name="username"' in page and 'name="password"' in page
+    assert 'name="otp_token"' not in page
+    assert "Please enter a correct username and password." in visits["wrong_password"]["body"]
 
 
-def test_password_alone_asks_for_a_device_and_token(visits: dict[str, Any]) -> None:
-    response = visits["password_only"]
-    assert response["status"] == 200
-    assert "Please enter your OTP token." in response["body"]
-    assert f'value="{visits["phone_id"]}"' in response["body"]
-    assert 'name="otp_challenge"' in response["body"]
+def test_the_password_leads_to_the_second_step_with_every_factor(visits: dict[str, Any]) -> None:
+    assert visits["password_step"]["status"] == 302
+    assert visits["password_step"]["location"] == "/otp/login/verify/?next=%2Fsecret%2F"
+    page = visits["second_step"]["body"]
+    assert 'autocomplete="one-time-code"' in page
+    assert f'value="{visits["phone_id"]}"' in page
+    assert "Email code (demo-email)" in page
+    assert "Backup code (backup-codes)" in page
+    assert visits["two_step_code"]["location"] == "/secret/"
+    assert visits["two_step_secret"]["status"] == 200
 
 
 def test_password_and_totp_code_reach_the_secret_page(visits: dict[str, Any]) -> None:
@@ -174,34 +177,65 @@ def test_logout_ends_verification(visits: dict[str, Any]) -> None:
     assert visits["after_logout_secret"]["status"] == 302
 
 
-def test_unverified_user_is_redirected_from_secret_and_admin(visits: dict[str, Any]) -> None:
+def test_an_emailed_code_signs_in_and_aal2_asks_for_more(visits: dict[str, Any]) -> None:
+    assert "We sent you a code. Enter it below." in visits["email_sent"]["body"]
+    assert visits["email_code"]["location"] == "/strong/"
+    step_up = visits["email_strong"]
+    assert step_up["status"] == 302
+    assert step_up["location"] == "/otp/step-up/?policy=aal2&next=%2Fstrong%2F"
+
+
+def test_a_password_alone_is_sent_to_the_second_step_everywhere(visits: dict[str, Any]) -> None:
+    # Enforcement (OTP_ENFORCE_FOR = "everyone") sends a user with a device to prove it.
     assert visits["password_login"] is True
-    assert visits["unverified_secret"]["status"] == 302
-    assert visits["unverified_secret"]["location"] == "/login/?next=/secret/"
-    assert visits["unverified_admin"]["status"] == 302
-    assert visits["unverified_admin"]["location"].startswith("/admin/login/")
-    assert "Not verified" in visits["unverified_home"]["body"]
+    for name, path in [("unverified_secret", "secret"), ("unverified_admin", "admin")]:
+        assert visits[name]["status"] == 302
+        assert visits[name]["location"] == f"/otp/login/?next=%2F{path}%2F"
+    assert "Not verified" in visits["unverified_home"]["body"]  # an exempt path
 
 
-def test_unverified_user_gets_token_only_form_and_backup_code_works(
+def test_a_signed_in_user_gets_the_second_step_and_a_backup_code_works(
     visits: dict[str, Any],
 ) -> None:
-    page = visits["token_form"]["body"]
-    assert visits["token_form"]["status"] == 200
+    assert visits["token_form"]["location"] == "/otp/login/verify/?next=%2Fsecret%2F"
+    page = visits["token_page"]["body"]
+    assert visits["token_page"]["status"] == 200
     assert 'name="username"' not in page
-    assert 'name="otp_device"' in page
-    assert f'value="{visits["backup_id"]}"' in page
+    assert f'value="{visits["backup_id"]}"' in page and 'inputmode="text"' in page
     assert visits["backup_code"]["status"] == 302
     assert visits["backup_code"]["location"] == "/secret/"
     assert visits["backup_secret"]["status"] == 200
 
 
-def test_otp_admin_site_refuses_unverified_staff(visits: dict[str, Any]) -> None:
+def test_staff_without_a_device_are_reminded_then_the_admin_asks_for_a_code(
+    visits: dict[str, Any],
+) -> None:
+    assert visits["staff_reminded"]["location"] == "/otp/login/setup/?next=%2Fadmin%2F"
+    assert "Not now" in visits["staff_reminder"]["body"]
+    assert visits["staff_skip"]["location"] == "/admin/"
     assert visits["staff_admin"]["status"] == 302
     assert visits["staff_admin"]["location"] == "/admin/login/?next=/admin/"
     login_page = visits["staff_admin_login"]
     assert login_page["status"] == 200
     assert 'name="otp_token"' in login_page["body"]
+
+
+def test_after_the_grace_period_the_second_user_meets_the_wall(visits: dict[str, Any]) -> None:
+    assert visits["newcomer_sign_in"]["status"] == 302
+    assert visits["newcomer_secret"]["location"] == "/otp/login/setup/?next=%2Fsecret%2F"
+    wall = visits["newcomer_wall"]["body"]
+    assert "Set it up to go on." in wall
+    assert "Not now" not in wall and "Sign out" in wall
+    assert visits["newcomer_skip"]["status"] == 200  # no skipping any more
+    assert visits["newcomer_step_up"]["location"].startswith("/otp/login/setup/")
+    assert visits["newcomer_home"]["status"] == 200
+    assert visits["newcomer_logout"]["status"] == 302
+
+
+def test_seed_prints_the_second_user(seed_outputs: tuple[str, str]) -> None:
+    first, second = seed_outputs
+    assert "Second user without a device: newcomer / password: newcomer (created)" in first
+    assert "newcomer / password: newcomer (kept, password unchanged)" in second
 
 
 def _codes(pattern: re.Pattern[str], output: str) -> list[str]:
@@ -283,9 +317,6 @@ def test_pages_behind_policies(visits: dict[str, Any]) -> None:
         assert page["status"] == 200, page
         assert f"Behind the <code>{policy}</code> policy" in page["body"]
     assert "<td>2</td>" in visits["verified_strong"]["body"]
-    step_up = visits["unverified_strong"]
-    assert step_up["status"] == 302
-    assert step_up["location"] == "/otp/step-up/?policy=aal2&next=%2Fstrong%2F"
 
 
 def test_the_account_pages_are_linked_and_used_for_enrolment(visits: dict[str, Any]) -> None:
@@ -304,7 +335,7 @@ def test_the_account_pages_are_linked_and_used_for_enrolment(visits: dict[str, A
 
 
 def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, Any]) -> None:
-    assert "Trust this browser for 30 days" in visits["anonymous_login_page"]["body"]
+    assert "Trust this browser for 30 days" in visits["classic_login_page"]["body"]
     assert visits["password_and_code"]["status"] == 302
     assert visits["remembered_login"]["status"] == 302
     assert visits["remembered_login"]["location"] == "/secret/"

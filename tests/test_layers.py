@@ -52,6 +52,8 @@ def test_every_module_has_a_layer() -> None:
         "django_otp.plugins",
         "django_otp.contrib",
         "django_otp.contrib.remember",
+        "django_otp.contrib.limits",
+        "django_otp.signin",
         *(f"django_otp.plugins.{p}" for p in plugins),
     }
     missing = [

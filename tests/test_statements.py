@@ -3,6 +3,10 @@
 The verification path decides every attempt with one conditional write, so no path needs a
 transaction or a row lock of its own. These counts are part of the design (see the
 performance section of the development docs); times belong in ``make bench``.
+
+The flows (the JSON flow, the forms) add the account-wide limit when
+``django_otp.contrib.limits`` is installed: their counts are taken without it, as before, and
+with it (two more writes: the attempt is counted, then given back by the right code).
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
-from django.test import RequestFactory, TransactionTestCase
+from django.test import RequestFactory, TransactionTestCase, modify_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from freezegun import freeze_time
 
 import django_otp
+from django_otp.contrib.limits.models import AccountLimit
 from django_otp.flows.verify import verify_device_id
 from django_otp.forms import OTPTokenForm
 from django_otp.oath import hotp, totp
@@ -27,6 +33,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 KEY = bytes(range(20))
+
+#: The flows as a site without ``django_otp.contrib.limits`` runs them.
+WITHOUT_LIMITS = modify_settings(INSTALLED_APPS={"remove": "django_otp.contrib.limits"})
 
 
 def code(value: int) -> str:
@@ -92,6 +101,7 @@ class StatementCountTests(TransactionTestCase):
             )
             assert [statement.split()[0] for statement in sql] == ["SELECT", "UPDATE"]
 
+    @WITHOUT_LIMITS
     def test_the_json_flow_is_a_select_and_an_update(self) -> None:
         request = RequestFactory().post("/")
         request.user = self.user
@@ -108,16 +118,21 @@ class StatementCountTests(TransactionTestCase):
         assert result is not None and result.ok
         assert [statement.split()[0] for statement in sql] == ["SELECT", "UPDATE"]
 
-    def test_the_token_form_locks_the_device_it_verifies(self) -> None:
-        """The form contract runs in a transaction and loads the device locked (spec 7.2)."""
+    def token_form_statements(self) -> tuple[list[str], list[str], list[str]]:
+        """All statements of a valid ``OTPTokenForm``, then its selects and its updates."""
         form = OTPTokenForm(
             self.user,
             None,
             {"otp_device": self.totp.persistent_id, "otp_token": code(totp(KEY))},
         )
         sql = self.statements(lambda: self.assertTrue(form.is_valid(), form.errors))
-        writes = [s for s in sql if s.startswith("UPDATE")]
         selects = [s for s in sql if s.startswith("SELECT")]
+        return sql, selects, [s for s in sql if s.startswith("UPDATE")]
+
+    @WITHOUT_LIMITS
+    def test_the_token_form_locks_the_device_it_verifies(self) -> None:
+        """The form contract runs in a transaction and loads the device locked (spec 7.2)."""
+        sql, selects, writes = self.token_form_statements()
         assert len(selects) == 1
         if connection.features.has_select_for_update:
             assert "FOR UPDATE" in selects[0]
@@ -125,3 +140,33 @@ class StatementCountTests(TransactionTestCase):
         else:  # SQLite takes the write lock with an empty UPDATE first
             assert len(writes) == 2
         assert len(sql) <= 5, sql
+
+    def test_the_json_flow_with_the_account_limit(self) -> None:
+        """The attempt is counted before it is decided; a right code gives it back."""
+        request = RequestFactory().post("/")
+        request.user = self.user
+        request.session = SessionStore()
+        pid = self.totp.persistent_id
+        AccountLimit.objects.create(user=self.user)  # made by the user's first attempt
+
+        def kinds(token: str) -> list[str]:
+            sql = self.statements(
+                lambda: verify_device_id(request, self.user, pid, token, login=False)
+            )
+            return [statement.split()[0] for statement in sql]
+
+        with freeze_time() as frozen:
+            # A right code: SELECT the device, count the attempt, UPDATE the device, reset.
+            assert kinds(code(totp(KEY))) == ["SELECT", "UPDATE", "UPDATE", "UPDATE"]
+            frozen.tick(datetime.timedelta(seconds=30))
+            # A wrong code on a clean account: the device, the count, the device's failure.
+            assert kinds("000000") == ["SELECT", "UPDATE", "UPDATE"]
+            frozen.tick(datetime.timedelta(seconds=30))
+            # After a failure the account's row is read, then written on condition.
+            assert kinds("000000") == ["SELECT", "UPDATE", "SELECT", "UPDATE", "UPDATE"]
+
+    def test_the_token_form_with_the_account_limit(self) -> None:
+        AccountLimit.objects.create(user=self.user)
+        _, selects, writes = self.token_form_statements()
+        assert len(selects) == 1
+        assert len(writes) == (3 if connection.features.has_select_for_update else 4)

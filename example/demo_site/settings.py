@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     # Remembered browsers: "Trust this browser for 30 days" (OTP_REMEMBER_DAYS below).
     "django_otp.contrib.remember",
     "django_otp.plugins.otp_webauthn",
+    # The limits of the two-step sign-in, and enforcement's grace periods.
+    "django_otp.contrib.limits",
     "demo_site",
 ]
 
@@ -76,15 +78,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
-# The OTP login view is the only way in: password first, then a one-time password.
-LOGIN_URL = "login"
+# The two-step sign-in of django_otp.urls is the way in: the password, then a second factor.
+LOGIN_URL = "otp:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# Everyone must use a second factor. A user without a device is reminded for a week from
+# their first sign-in and may skip; after that they reach only the pages that set one up
+# (seed_demo --end-grace ends the week of the demo's second user at once).
+OTP_ENFORCE_FOR = "everyone"
+OTP_ENFORCE_GRACE_DAYS = 7
+# The home page stays open to everyone, to show the state of the session.
+OTP_ENFORCE_EXEMPT_PATHS = [r"^/$"]
+
 OTP_TOTP_ISSUER = "django-otp-ng demo"
 
-# The login and step-up pages offer "Trust this browser for 30 days"; the admin lists the
-# remembered browsers. (Under DEBUG the cookie is not marked Secure, so plain HTTP works.)
+# The classic login page (/login/) and the step-up page offer "Trust this browser for 30
+# days"; the admin lists the remembered browsers. (Under DEBUG the cookie is not marked
+# Secure, so plain HTTP works.)
 OTP_REMEMBER_DAYS = 30
 
 # Passkeys and security keys. Browsers accept a domain as relying-party id, never an IP
@@ -92,12 +103,13 @@ OTP_REMEMBER_DAYS = 30
 OTP_WEBAUTHN_RP_ID = "localhost"
 OTP_WEBAUTHN_RP_NAME = "django-otp-ng demo"
 OTP_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
-# The login page offers "Sign in with a passkey" (off by default in a real site).
+# The classic login page offers "Sign in with a passkey" (off by default in a real site).
 OTP_WEBAUTHN_PASSWORDLESS = True
 
 # Adding or removing a sign-in method on the account pages sends the user an email.
 OTP_NOTIFY_EMAIL = True
 
-# Email codes (the "Get OTP challenge" button) are printed by the development server.
+# Email codes ("Send me a code", or "Get OTP challenge" on the classic login page) are printed
+# by the development server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "demo@localhost"

@@ -1,4 +1,9 @@
-"""URLs of the demo site; ``admin.site`` is an OTP admin site, so it needs a one-time password."""
+"""URLs of the demo site; ``admin.site`` is an OTP admin site, so it needs a one-time password.
+
+Signing in is ``otp:login`` (``/otp/login/``), from ``django_otp.urls``. The classic
+``LoginView`` stays at ``/login/``, with "trust this browser" and "sign in with a passkey",
+which the two-step sign-in does not offer yet.
+"""
 
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView

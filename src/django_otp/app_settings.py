@@ -21,6 +21,14 @@ from django.core.signals import setting_changed
 from django_otp.internal import rules
 from django_otp.internal.keys import key_list_problem
 from django_otp.internal.policy_rules import path_policies_problem, policies_problem
+from django_otp.internal.signin_rules import (
+    enforce_for_problem,
+    failure_cap_problem,
+    grace_until_problem,
+    regex_list_problem,
+    to_datetime,
+    to_patterns,
+)
 
 T = TypeVar("T")
 
@@ -36,7 +44,15 @@ __all__ = [
 #: Prefixes of the settings families this package owns; unknown names under them are typos.
 #: ``OTP_WEBAUTHN_`` is not one of them: django-otp-webauthn uses that prefix too, and both
 #: packages may be installed while a site moves from one to the other.
-OWNED_PREFIXES = ("OTP_HOTP_", "OTP_TOTP_", "OTP_STATIC_", "OTP_EMAIL_", "OTP_REMEMBER_")
+OWNED_PREFIXES = (
+    "OTP_HOTP_",
+    "OTP_TOTP_",
+    "OTP_STATIC_",
+    "OTP_EMAIL_",
+    "OTP_REMEMBER_",
+    "OTP_LIMITS_",
+    "OTP_ENFORCE_",
+)
 
 #: COSE algorithms a passkey may use (RFC 9053): EdDSA, ES256/384/512, PS256/384/512 and
 #: RS256/384/512, all that py_webauthn verifies.
@@ -202,6 +218,39 @@ class AppSettings:
     OTP_WEBAUTHN_PASSKEY_ONLY = Setting[bool](False, rules.boolean)
     #: The throttling factor of passkeys and security keys, as for the other devices.
     OTP_WEBAUTHN_THROTTLE_FACTOR = Setting[float](1, rules.non_negative_number)
+    # The two-step sign-in (otp:login) and its limits (django_otp.contrib.limits).
+    #: Seconds the sign-in waits for the second step once the password was accepted.
+    OTP_LOGIN_PENDING_TIMEOUT = Setting[int](600, rules.positive_int)
+    #: Consecutive failed codes, across all of a user's devices, that lock the account.
+    OTP_LIMITS_ACCOUNT_FAILURES = Setting[int](100, failure_cap_problem)
+    #: Consecutive failed codes of an account before it has to wait between attempts.
+    OTP_LIMITS_ACCOUNT_DELAY_AFTER = Setting[int](5, rules.non_negative_int)
+    #: The first wait (seconds); each further failure doubles it, up to the maximum.
+    OTP_LIMITS_ACCOUNT_DELAY = Setting[float](1, rules.non_negative_number)
+    #: The longest wait between two attempts of an account (seconds).
+    OTP_LIMITS_ACCOUNT_MAX_DELAY = Setting[float](3600, rules.non_negative_number)
+    #: Failed passwords, or failed codes, from one client in a window; 0: no client limit.
+    OTP_LIMITS_CLIENT_FAILURES = Setting[int](20, rules.non_negative_int)
+    #: The length of the per-client window (seconds).
+    OTP_LIMITS_CLIENT_WINDOW = Setting[int](900, rules.positive_int)
+    #: Proxies in front of the site that append to the forwarding header; 0: REMOTE_ADDR.
+    OTP_LIMITS_TRUSTED_PROXIES = Setting[int](0, rules.non_negative_int)
+    #: The header those proxies append the client address to.
+    OTP_LIMITS_PROXY_HEADER = Setting[str]("X-Forwarded-For", rules.text)
+
+    # Enforcement: who must use a second factor (django_otp.flows.enforce).
+    #: None (nobody), "everyone", "staff", "superusers", group names, or a callable.
+    OTP_ENFORCE_FOR = Setting[Any](None, enforce_for_problem)
+    #: Until then, users without a device are reminded and may skip.
+    OTP_ENFORCE_GRACE_UNTIL = Setting[Any](None, grace_until_problem, convert=to_datetime)
+    #: Days from a user's first sign-in under enforcement during which they may skip.
+    OTP_ENFORCE_GRACE_DAYS = Setting[int](0, rules.non_negative_int)
+    #: Regexes of paths that enforcement leaves alone.
+    OTP_ENFORCE_EXEMPT_PATHS = Setting[Any]((), regex_list_problem, convert=to_patterns)
+    #: Where users set up a device: a URL or URL name.
+    OTP_ENFORCE_SETUP_URL = Setting[str]("otp:security", rules.text)
+    #: The site's sign-out page (a URL name or path), reachable behind the wall.
+    OTP_ENFORCE_LOGOUT_URL = Setting[str]("logout", rules.text)
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}

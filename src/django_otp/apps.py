@@ -9,6 +9,7 @@ class DjangoOTPConfig(AppConfig):
     def ready(self) -> None:
         from django_otp import checks, lifecycle  # noqa: F401  (checks register on import)
         from django_otp.flows import notify
+        from django_otp.signin import checks as signin_checks  # noqa: F401
 
         lifecycle.connect()
         notify.connect()

@@ -3,8 +3,10 @@
 :class:`OTPMiddleware` gives ``request.user`` an ``otp_device`` attribute and an
 ``is_verified()`` method, and the request an ``otp_state`` (the authentication state), all
 lazily: nothing is read until it is touched, anonymous users cost no query and a verified
-session costs one (the device; none with ``OTP_CACHE``). It enforces ``OTP_PATH_POLICIES``,
-and lets a remembered browser verify a new session (:mod:`django_otp.flows.recall`).
+session costs one (the device; none with ``OTP_CACHE``). It enforces ``OTP_ENFORCE_FOR``
+(see :mod:`django_otp.flows.enforce`; nothing is done when it is not set) and
+``OTP_PATH_POLICIES``, and lets a remembered browser verify a new session
+(:mod:`django_otp.flows.recall`).
 :func:`request_is_verified` and :func:`ensure_verification` run the same verification where
 the middleware is not installed.
 """
@@ -29,7 +31,7 @@ from django_otp.assurance.verified import (
     is_verified,
     request_is_verified,
 )
-from django_otp.flows import recall
+from django_otp.flows import enforce, recall
 from django_otp.flows.stepup import refusal
 from django_otp.signals import current_request
 
@@ -138,8 +140,12 @@ class OTPMiddleware:
         request.otp_state = AuthState(request)  # type: ignore[attr-defined]
         token = current_request.set(request)
         try:
-            policy = _path_policy(request.path_info)
-            response = refusal(request, policy) if policy else None
+            response = None
+            if app_settings.OTP_ENFORCE_FOR is not None:
+                response = enforce.refusal(request)
+            if response is None:
+                policy = _path_policy(request.path_info)
+                response = refusal(request, policy) if policy else None
             if response is None:
                 response = self.get_response(request)
             _record_activity(request)
@@ -153,8 +159,12 @@ class OTPMiddleware:
         request.otp_state = AuthState(request)  # type: ignore[attr-defined]
         token = current_request.set(request)
         try:
-            policy = _path_policy(request.path_info)
-            response = await sync_to_async(refusal)(request, policy) if policy else None
+            response = None
+            if app_settings.OTP_ENFORCE_FOR is not None:
+                response = await sync_to_async(enforce.refusal)(request)
+            if response is None:
+                policy = _path_policy(request.path_info)
+                response = await sync_to_async(refusal)(request, policy) if policy else None
             if response is None:
                 response = await self.get_response(request)
             _record_activity(request)

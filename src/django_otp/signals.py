@@ -66,6 +66,15 @@ browser_remembered = Signal()
 #: ``"password_changed"``, ``"replaced"``).
 browser_revoked = Signal()
 
+#: An account reached ``OTP_LIMITS_ACCOUNT_FAILURES`` consecutive failed codes and refuses
+#: every code until an administrator resets it; ``sender`` is the ``AccountLimit`` model.
+#: Arguments: ``user``, ``request``, ``failure_count``.
+account_locked = Signal()
+
+#: A client was refused at a step of the sign-in because it failed too often; ``sender`` is
+#: the ``ClientLimit`` model. Arguments: ``scope`` (``"password"`` or ``"code"``), ``client``
+#: (the address or IPv6 network counted), ``request``, ``retry_at``.
+client_throttled = Signal()
 # Changes a person makes to their own account (django_otp.flows.manage and flows.enrol, which
 # the account pages and JSON views call). ``device_deleted`` and the others above report
 # every row change, whoever made it; these report what the person did.

@@ -1,14 +1,17 @@
 """Prove a device for a request: ask for a challenge, verify a token, mark the session.
 
 :func:`verify_device` is the one sequence every caller runs: the throttle check (which sends
-``verification_throttled``), the shared verification path (which sends the outcome's
-signal), and, when asked, :func:`mark_verified`. Its :class:`Verification` says what
-happened with a stable error code; :func:`describe` turns that into the sentence a person
-reads, with the form's own messages when it has them.
+``verification_throttled``), the account-wide limit (with ``django_otp.contrib.limits``
+installed, see :mod:`django_otp.flows.limits`), the shared verification path (which sends the
+outcome's signal), and, when asked, :func:`mark_verified`. Its :class:`Verification` says
+what happened with a stable error code; :func:`describe` turns that into the sentence a
+person reads, with the form's own messages when it has them (:data:`MESSAGES`, the spec's,
+for the compatible forms; :data:`PAGE_MESSAGES`, which say how long to wait, for the pages).
 """
 
 from __future__ import annotations
 
+import datetime
 import operator
 import time
 from collections.abc import Mapping
@@ -16,19 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from django_otp import DEVICE_ID_SESSION_KEY, device_to_verify, verification
+from django_otp import DEVICE_ID_SESSION_KEY, device_to_verify, signals, verification
 from django_otp.assurance.proofs import device_proof, password_proof
 from django_otp.assurance.state import state_for
+from django_otp.flows import limits
 from django_otp.models import Device, VerifyNotAllowed
 
 __all__ = [
     "ERRORS",
     "MESSAGES",
+    "PAGE_MESSAGES",
     "Challenge",
     "Verification",
     "challenge_device",
@@ -44,7 +50,9 @@ ERRORS: Mapping[str, str] = {
     "token_required": "no token was given",
     "device_required": "no device was chosen, or it is not a confirmed device of the user",
     "invalid_token": "the token was wrong, malformed or already used (see ``reason``)",
-    "throttled": "the device refuses attempts for now (``data`` says until when)",
+    "throttled": "the device, the account or the client refuses attempts for now "
+    "(``retry_at`` says until when; ``data['scope']`` is ``'account'`` or ``'client'`` when "
+    "it is not the device)",
     "verification_not_allowed": "the device refuses verification for another reason",
     "not_interactive": "the device sends no challenge",
     "challenge_exception": "the device failed to send its challenge",
@@ -68,6 +76,22 @@ MESSAGES: Mapping[str, Any] = {
     "device_required": _("Please select a device."),
 }
 
+#: The messages of the sign-in pages: they say how long to wait and that a code was used.
+PAGE_MESSAGES: Mapping[str, Any] = {
+    **MESSAGES,
+    "token_required": _("Enter the code."),
+    "device_required": _("Choose one of your sign-in methods."),
+    "invalid_token": _("That code is not right. Check it and try again."),
+    "invalid_token_wait": _("That code is not right. You can try again in %(wait)s."),
+    "replayed_token": _("This code was already used. Wait for a new code and enter that one."),
+    "throttled_wait": _("Too many wrong codes. Try again in %(wait)s."),
+    "account_locked": _(
+        "Too many wrong codes were entered for this account, so it is locked. "
+        "Ask an administrator to unlock it."
+    ),
+    "client_throttled": _("Too many failed attempts from your network. Try again in %(wait)s."),
+}
+
 _lazy_percent = lazy(operator.mod, str)
 
 
@@ -77,13 +101,16 @@ class Verification:
 
     ``reason`` refines ``invalid_token`` (``"invalid_token"``, ``"malformed_token"`` or
     ``"replayed_token"``); ``data`` is the device's refusal data for ``throttled`` and
-    ``verification_not_allowed``.
+    ``verification_not_allowed`` (with ``scope`` when the account or the client refused, and
+    ``locked`` once the account is locked). ``retry_at`` is when the next attempt may be
+    made, after a refusal or a wrong code, when there is a wait.
     """
 
     device: Device | None
     error: str | None = None
     reason: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    retry_at: datetime.datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,10 +133,51 @@ class Challenge:
         return self.error is None
 
 
+def _locked_until(data: Mapping[str, Any] | None) -> datetime.datetime | None:
+    """The end of a device's refusal, when its data says."""
+    value = (data or {}).get("locked_until")
+    return value if isinstance(value, datetime.datetime) else None
+
+
 def _refused(device: Device, data: Mapping[str, Any]) -> Verification:
     """A refusal by the device: throttling, or a reason of the device's own."""
     error = "throttled" if data.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS else None
-    return Verification(device, error or "verification_not_allowed", data=data)
+    return Verification(
+        device, error or "verification_not_allowed", data=data, retry_at=_locked_until(data)
+    )
+
+
+def _account_refused(device: Device, admission: Any) -> Verification:
+    """A refusal by the account-wide limit, in the device's refusal format."""
+    data = {
+        "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+        "failure_count": admission.failures,
+        "locked_until": admission.retry_at,
+        "scope": "account",
+        "locked": admission.locked,
+    }
+    signals.send_after_commit(signals.verification_throttled, device, reason=data)
+    return Verification(device, "throttled", data=data, retry_at=admission.retry_at)
+
+
+def _failed(device: Device, reason: str | None, account: Any) -> Verification:
+    """A wrong code, with the wait the device and the account now impose."""
+    allowed, refusal = device.verify_is_allowed()
+    device_end = None if allowed else _locked_until(refusal)
+    waits = [device_end] if device_end is not None else []
+    data: dict[str, Any] = {}
+    if account is not None:
+        if account.locked:
+            data = {"scope": "account", "locked": True}
+        elif account.retry_at is not None:
+            waits.append(account.retry_at)
+    return Verification(
+        device,
+        "invalid_token",
+        reason=reason or "invalid_token",
+        data=data,
+        retry_at=max(waits) if waits else None,
+    )
 
 
 def verify_device(
@@ -131,14 +199,19 @@ def verify_device(
     refused = verification.refusal(device)
     if refused is not None:
         return _refused(device, refused)
+    admission = limits.claim_account(device)
+    if admission is not None and not admission.admitted:
+        return _account_refused(device, admission)
     outcome = verification.attempt(device, token)
     if outcome.accepted:
+        limits.settle_account(device, admission, accepted=True)
         if login and request is not None:
             mark_verified(request, device)
         return Verification(device)
     if outcome.refused is not None:
+        limits.settle_account(device, admission, accepted=False)
         return _refused(device, outcome.refused)
-    return Verification(device, "invalid_token", reason=outcome.reason or "invalid_token")
+    return _failed(device, outcome.reason, limits.account_failed(device, admission))
 
 
 def verify_device_id(
@@ -182,11 +255,33 @@ def describe(result: Verification | Challenge, messages: Mapping[str, Any] = MES
         return messages[result.error or "not_interactive"]
     if result.ok:
         return ""
+    if "throttled_wait" in messages:
+        page = _describe_for_pages(result, messages)
+        if page is not None:
+            return page
     if result.error == "throttled":
         return _lazy_percent(messages["n_failed_attempts"], dict(result.data))
     if result.error == "verification_not_allowed" and "error_message" in result.data:
         return result.data["error_message"]
     return messages[result.error or "invalid_token"]
+
+
+def _describe_for_pages(result: Verification, messages: Mapping[str, Any]) -> Any:
+    """The pages' sentence for a refusal or a wrong code, or ``None`` for the usual one."""
+    now = timezone.now()
+    if result.data.get("locked"):
+        return messages["account_locked"]
+    if result.error == "throttled":
+        key = "client_throttled" if result.data.get("scope") == "client" else "throttled_wait"
+        wait = limits.wait_text(result.retry_at or now, now)
+        return _lazy_percent(messages[key], {"wait": wait})
+    if result.error == "invalid_token":
+        if result.reason == "replayed_token":
+            return messages["replayed_token"]
+        if result.retry_at is not None and result.retry_at > now:
+            wait = limits.wait_text(result.retry_at, now)
+            return _lazy_percent(messages["invalid_token_wait"], {"wait": wait})
+    return None
 
 
 def mark_verified(request: HttpRequest, device: Device | None) -> None:

@@ -1,11 +1,14 @@
-"""``manage.py seed_demo``: create the demo user and devices, then show how to sign in.
+"""``manage.py seed_demo``: create the demo users and devices, then show how to sign in.
 
 Safe to run again: an existing user keeps its password and an existing phone keeps its key,
-so an authenticator app enrolled earlier goes on working.
+so an authenticator app enrolled earlier goes on working. The second user, ``newcomer``, has
+no device, to try enforcement's reminder; ``--end-grace`` ends their grace period, to try
+the wall.
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 from argparse import ArgumentParser
 from pathlib import Path
@@ -16,7 +19,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from django_otp.app_settings import app_settings
+from django_otp.contrib.limits.models import EnrolmentGrace
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -30,6 +36,8 @@ PHONE_NAME = "demo-phone"
 BACKUP_NAME = "backup-codes"
 EMAIL_DEVICE_NAME = "demo-email"
 BACKUP_CODE_COUNT = 5
+#: The second user: no device, so enforcement reminds them, then walls them.
+NEWCOMER = "newcomer"
 #: Where the QR code image goes unless ``--qr-svg`` says otherwise (git-ignored).
 QR_IMAGE_NAME = "demo-qr.svg"
 
@@ -47,6 +55,11 @@ class Command(BaseCommand):
             default=None,
             help=f"Write the QR code image here (default: {QR_IMAGE_NAME} next to manage.py).",
         )
+        parser.add_argument(
+            "--end-grace",
+            action="store_true",
+            help=f"End the grace period of {NEWCOMER!r}, who then meets enforcement's wall.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed the database and print what the user needs to sign in."""
@@ -57,6 +70,9 @@ class Command(BaseCommand):
             backup, _ = self._device(StaticDevice, user, BACKUP_NAME)
             new_codes = self._top_up_backup_codes(backup)
             self._device(EmailDevice, user, EMAIL_DEVICE_NAME)
+            newcomer, newcomer_created = self._newcomer()
+            if options.get("end_grace"):
+                self._end_grace(newcomer)
 
         state = "created" if user_created else "kept, password unchanged"
         self.stdout.write(f"User: {USERNAME} / password: {PASSWORD} ({state})")
@@ -67,8 +83,14 @@ class Command(BaseCommand):
         self._write_current_code(phone)
         self._write_backup_codes(backup, new_codes)
         self.stdout.write(
-            f'Email device "{EMAIL_DEVICE_NAME}": press "Get OTP challenge" on the login page; '
-            "the email appears in this console."
+            f'Email device "{EMAIL_DEVICE_NAME}": choose "Email code" and press "Send me a code" '
+            "on the sign-in page; the email appears in this console."
+        )
+        state = "created" if newcomer_created else "kept, password unchanged"
+        self.stdout.write(
+            f"Second user without a device: {NEWCOMER} / password: {NEWCOMER} ({state}); "
+            "sign in as them to see enforcement's reminder"
+            + (", now past its grace period: the wall." if options.get("end_grace") else ".")
         )
 
     def _user(self) -> tuple[AbstractBaseUser, bool]:
@@ -79,6 +101,22 @@ class Command(BaseCommand):
             return user, False
         user = user_model._default_manager.create_superuser(USERNAME, EMAIL, PASSWORD)
         return user, True
+
+    def _newcomer(self) -> tuple[AbstractBaseUser, bool]:
+        """Return the second user, without a device, creating them if they are missing."""
+        user_model = get_user_model()
+        found = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: NEWCOMER})
+        user = found.first()
+        if user is not None:
+            return user, False
+        email = f"{NEWCOMER}@example.com"
+        return user_model._default_manager.create_user(NEWCOMER, email, NEWCOMER), True
+
+    def _end_grace(self, user: AbstractBaseUser) -> None:
+        """Start the user's grace period long enough ago that it has ended."""
+        days = app_settings.OTP_ENFORCE_GRACE_DAYS + 1
+        started = timezone.now() - datetime.timedelta(days=days)
+        EnrolmentGrace.objects.update_or_create(user=user, defaults={"started_at": started})
 
     def _device(self, model: type[Any], user: AbstractBaseUser, name: str) -> tuple[Any, bool]:
         """Return the user's confirmed device of ``model`` named ``name``, creating it if needed."""
