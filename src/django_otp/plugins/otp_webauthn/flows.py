@@ -1,4 +1,5 @@
-"""The three WebAuthn ceremonies as request-level operations: register, verify, sign in.
+"""The WebAuthn ceremonies as request-level operations: register, verify (and the parts that
+the sign-in's, :mod:`.signin` and :mod:`.passwordless`, share).
 
 Each ceremony is a ``begin`` that stores a fresh challenge in the session, bound to the
 ceremony type, the user and a deadline, and answers the options; and a ``complete`` that takes
@@ -28,10 +29,10 @@ from django_otp.app_settings import app_settings
 from django_otp.assurance.policies import get_policy
 from django_otp.assurance.proofs import Proof, method_of
 from django_otp.assurance.state import state_for
-from django_otp.flows import stepup
-from django_otp.flows.verify import mark_verified, verify_device
+from django_otp.flows import limits, stepup
+from django_otp.flows.verify import Verification, mark_verified, verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
-from django_otp.plugins.otp_webauthn.messages import default_name
+from django_otp.plugins.otp_webauthn.messages import THROTTLED_WAIT, default_name
 from django_otp.plugins.otp_webauthn.models import (
     WebAuthnDevice,
     WebAuthnUserHandle,
@@ -40,15 +41,19 @@ from django_otp.plugins.otp_webauthn.models import (
 
 __all__ = [
     "CEREMONY_SESSION_KEY",
+    "Presented",
     "Result",
+    "answer",
+    "begin_assertion",
     "begin_ceremony",
     "begin_registration",
     "begin_verification",
+    "bind",
     "complete_registration",
     "complete_verification",
     "failed",
+    "take_assertion",
     "take_ceremony",
-    "verify_assertion",
 ]
 
 #: The session key of the pending ceremony (one at a time per session).
@@ -63,6 +68,8 @@ class Result:
     status: int = 200
     data: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    #: The device just proved, when the person asked to trust this browser with it.
+    trust: Any = None
 
     @property
     def ok(self) -> bool:
@@ -231,49 +238,70 @@ def _policy(name: Any) -> str | None:
         return None
 
 
-@_signed_in
-def begin_verification(request: HttpRequest, data: Any) -> Result:
-    """Options to prove one of the signed-in user's keys (second factor or step-up)."""
-    user: Any = request.user
+def begin_assertion(
+    request: HttpRequest, kind: str, user: Any, *, policy: str | None, next_url: str | None
+) -> Result:
+    """Options to prove one of ``user``'s keys, in a ceremony of ``kind`` for that user."""
     devices = list(WebAuthnDevice.objects.devices_for_user(user, confirmed=True))
     if not devices:
         return failed("no_credentials")
-    policy = _policy(data.get("policy"))
     uv = ceremony.uv_required() or _needs_uv(request, policy, devices)
-    next_url = stepup.safe_next(request, data.get("next"))
-    challenge = begin_ceremony(request, "verify", uv=uv, user=user, policy=policy, next=next_url)
+    challenge = begin_ceremony(request, kind, uv=uv, user=user, policy=policy, next=next_url)
     allow = _credentials((device.credential_id, device.transports) for device in devices)
     return Result(
         data=ceremony.authentication_options(challenge=challenge, allow=allow, require_uv=uv)
     )
 
 
-def verify_assertion(
-    device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]
-) -> Result:
-    """Run the assertion through the core's verification path."""
+@_signed_in
+def begin_verification(request: HttpRequest, data: Any) -> Result:
+    """Options to prove one of the signed-in user's keys (second factor or step-up)."""
+    policy = _policy(data.get("policy"))
+    next_url = stepup.safe_next(request, data.get("next"))
+    return begin_assertion(request, "verify", request.user, policy=policy, next_url=next_url)
+
+
+def bind(device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]) -> Any:
+    """The assertion with what its ceremony expects: the challenge, UV, the user handle."""
     handle = WebAuthnUserHandle.objects.filter(user_id=device.user_id).first()
-    assertion = dataclasses.replace(
+    return dataclasses.replace(
         assertion,
         challenge=pending["challenge"],
         require_uv=bool(pending["uv"]),
         user_handle_expected=handle.value if handle is not None else None,
     )
-    result = verify_device(device, assertion)
-    if result.ok:
-        return Result()
+
+
+def answer(result: Verification) -> Result:
+    """The ceremony's answer to a refused verification of the core's path."""
     if result.error == "throttled":
-        return failed("throttled", 429)
+        wait = limits.wait_text(result.retry_at)
+        return failed("throttled", 429, message=str(THROTTLED_WAIT % {"wait": wait}))
     if result.error == "verification_not_allowed":
         return failed("verification_failed", 403, reason="not_allowed")
     return failed("verification_failed", 403, reason=result.reason)
 
 
-@_signed_in
-def complete_verification(request: HttpRequest, data: Any) -> Result:
-    """Check an assertion of the signed-in user's key (L3 7.2) and mark the session."""
-    user: Any = request.user
-    pending = take_ceremony(request, "verify", user)
+@dataclass(frozen=True)
+class Presented:
+    """An assertion of one of the user's keys, bound to the ceremony that asked for it."""
+
+    device: WebAuthnDevice
+    assertion: wire.Assertion
+    pending: dict[str, Any]
+
+    def done(self, data: Any) -> Result:
+        """The answer once the key was proved: the device, where to go, and the browser to
+        remember when the person ticked "trust this browser" (``remember`` in ``data``)."""
+        redirect = self.pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
+        trust = self.device if data.get("remember") is True else None
+        return Result(data={"device": self.device.persistent_id, "redirect": redirect}, trust=trust)
+
+
+def take_assertion(request: HttpRequest, kind: str, user: Any, data: Any) -> Presented | Result:
+    """Take the ceremony of ``kind`` out of the session and read the assertion of one of
+    ``user``'s keys; a :class:`Result` says why not (expired, or not the user's key)."""
+    pending = take_ceremony(request, kind, user)
     assertion = wire.parse_assertion(data)
     if pending is None:
         return failed("ceremony_expired")
@@ -281,12 +309,21 @@ def complete_verification(request: HttpRequest, data: Any) -> Result:
     device = devices.by_credential_id(assertion.credential_id).first()
     if device is None:
         return failed("unknown_credential")
-    result = verify_assertion(device, assertion, pending)
+    return Presented(device, bind(device, assertion, pending), pending)
+
+
+@_signed_in
+def complete_verification(request: HttpRequest, data: Any) -> Result:
+    """Check an assertion of the signed-in user's key (L3 7.2) and mark the session."""
+    presented = take_assertion(request, "verify", request.user, data)
+    if isinstance(presented, Result):
+        return presented
+    result = verify_device(presented.device, presented.assertion)
     if not result.ok:
-        return result
-    if pending.get("policy"):
-        stepup.complete(request, device, pending["policy"])
+        return answer(result)
+    policy = presented.pending.get("policy")
+    if policy:
+        stepup.complete(request, presented.device, policy)
     else:
-        mark_verified(request, device)
-    redirect = pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
-    return Result(data={"device": device.persistent_id, "redirect": redirect})
+        mark_verified(request, presented.device)
+    return presented.done(data)
