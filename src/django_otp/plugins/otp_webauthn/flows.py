@@ -1,38 +1,30 @@
-"""The WebAuthn ceremonies as request-level operations: register, verify (and the parts that
-the sign-in's, :mod:`.signin` and :mod:`.passwordless`, share).
+"""The WebAuthn ceremonies as request-level operations: what every ceremony shares, and the
+registration (the verification is in :mod:`.assertions`, the sign-in's in :mod:`.signin`
+and :mod:`.passwordless`).
 
 Each ceremony is a ``begin`` that stores a fresh challenge in the session, bound to the
 ceremony type, the user and a deadline, and answers the options; and a ``complete`` that takes
 that challenge out of the session first (so it is used once, whatever happens), decodes the
-browser's response and checks it. An assertion is verified by the core's
-:func:`django_otp.flows.verify.verify_device`, so throttling, failure counts and signals are
-the same as for any device, and a success marks the session as any device does.
+browser's response and checks it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.shortcuts import resolve_url
 
 from django_otp import user_has_device
 from django_otp.app_settings import app_settings
-from django_otp.assurance.policies import get_policy
-from django_otp.assurance.proofs import Proof, method_of
 from django_otp.assurance.state import state_for
-from django_otp.flows import limits, stepup
-from django_otp.flows.verify import Verification, mark_verified, verify_device
+from django_otp.flows import stepup
 from django_otp.plugins.otp_webauthn import ceremony, wire
-from django_otp.plugins.otp_webauthn.messages import THROTTLED_WAIT, default_name
+from django_otp.plugins.otp_webauthn.messages import default_name
 from django_otp.plugins.otp_webauthn.models import (
     WebAuthnDevice,
     WebAuthnUserHandle,
@@ -41,18 +33,13 @@ from django_otp.plugins.otp_webauthn.models import (
 
 __all__ = [
     "CEREMONY_SESSION_KEY",
-    "Presented",
     "Result",
-    "answer",
-    "begin_assertion",
     "begin_ceremony",
     "begin_registration",
-    "begin_verification",
-    "bind",
     "complete_registration",
-    "complete_verification",
+    "credentials",
     "failed",
-    "take_assertion",
+    "signed_in",
     "take_ceremony",
 ]
 
@@ -81,8 +68,8 @@ def failed(error: str, status: int = 400, reason: str | None = None, **data: Any
     return Result(error, status, data, reason)
 
 
-def _signed_in(step: Callable[..., Result]) -> Callable[..., Result]:
-    """Answer ``login_required`` (401) to a visitor who is not signed in."""
+def signed_in(step: Callable[..., Result]) -> Callable[..., Result]:
+    """Make ``step`` answer ``login_required`` (401) to a visitor who is not signed in."""
 
     @functools.wraps(step)
     def run(request: HttpRequest, *args: Any) -> Result:
@@ -125,7 +112,8 @@ def take_ceremony(request: HttpRequest, kind: str, user: Any = None) -> dict[str
     return pending
 
 
-def _credentials(devices: Any) -> list[tuple[bytes, list[str]]]:
+def credentials(devices: Any) -> list[tuple[bytes, list[str]]]:
+    """The ``(credential id, transports)`` pairs of ``devices``' values, for the options."""
     return [(bytes(cid), list(transports or ())) for cid, transports in devices]
 
 
@@ -145,7 +133,7 @@ def _enrolment_refusal(request: HttpRequest) -> Result | None:
     return failed("verification_required", 403, step_up_url=stepup.step_up_url("recent", next_url))
 
 
-@_signed_in
+@signed_in
 def begin_registration(request: HttpRequest) -> Result:
     """Options to add a passkey or security key to the signed-in user."""
     user: Any = request.user
@@ -162,7 +150,7 @@ def begin_registration(request: HttpRequest) -> Result:
         user_handle=WebAuthnUserHandle.for_user(user),
         user_name=name,
         display_name=str(full_name),
-        exclude=_credentials(existing),
+        exclude=credentials(existing),
         require_uv=uv,
     )
     return Result(data=options)
@@ -176,7 +164,7 @@ def _device_name(value: Any, registered: ceremony.Registered) -> str:
     return name or str(default_name(kind))
 
 
-@_signed_in
+@signed_in
 def complete_registration(request: HttpRequest, data: Any) -> Result:
     """Check a new credential (L3 7.1) and store it as a confirmed device of the user."""
     user: Any = request.user
@@ -213,117 +201,3 @@ def complete_registration(request: HttpRequest, data: Any) -> Result:
     except IntegrityError:
         return failed("credential_exists")
     return Result(data={"device": device.persistent_id, "name": device.name})
-
-
-def _needs_uv(request: HttpRequest, policy: Any, devices: list[WebAuthnDevice]) -> bool:
-    """Whether ``policy`` can be met by these devices only with user verification."""
-    if policy is None:
-        return False
-    state = state_for(request)
-
-    def meets(device: WebAuthnDevice, uv: bool) -> bool:
-        proof = Proof(method_of(device), device.persistent_id, state.now, *device.proof_of(uv))
-        return state.would_satisfy(policy, proof)
-
-    without = any(meets(device, False) for device in devices)
-    return not without and any(meets(device, True) for device in devices)
-
-
-def _policy(name: Any) -> str | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return str(get_policy(name).name)
-    except ImproperlyConfigured:
-        return None
-
-
-def begin_assertion(
-    request: HttpRequest, kind: str, user: Any, *, policy: str | None, next_url: str | None
-) -> Result:
-    """Options to prove one of ``user``'s keys, in a ceremony of ``kind`` for that user."""
-    devices = list(WebAuthnDevice.objects.devices_for_user(user, confirmed=True))
-    if not devices:
-        return failed("no_credentials")
-    uv = ceremony.uv_required() or _needs_uv(request, policy, devices)
-    challenge = begin_ceremony(request, kind, uv=uv, user=user, policy=policy, next=next_url)
-    allow = _credentials((device.credential_id, device.transports) for device in devices)
-    return Result(
-        data=ceremony.authentication_options(challenge=challenge, allow=allow, require_uv=uv)
-    )
-
-
-@_signed_in
-def begin_verification(request: HttpRequest, data: Any) -> Result:
-    """Options to prove one of the signed-in user's keys (second factor or step-up)."""
-    policy = _policy(data.get("policy"))
-    next_url = stepup.safe_next(request, data.get("next"))
-    return begin_assertion(request, "verify", request.user, policy=policy, next_url=next_url)
-
-
-def bind(device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]) -> Any:
-    """The assertion with what its ceremony expects: the challenge, UV, the user handle."""
-    handle = WebAuthnUserHandle.objects.filter(user_id=device.user_id).first()
-    return dataclasses.replace(
-        assertion,
-        challenge=pending["challenge"],
-        require_uv=bool(pending["uv"]),
-        user_handle_expected=handle.value if handle is not None else None,
-    )
-
-
-def answer(result: Verification) -> Result:
-    """The ceremony's answer to a refused verification of the core's path."""
-    if result.error == "throttled":
-        wait = limits.wait_text(result.retry_at)
-        return failed("throttled", 429, message=str(THROTTLED_WAIT % {"wait": wait}))
-    if result.error == "verification_not_allowed":
-        return failed("verification_failed", 403, reason="not_allowed")
-    return failed("verification_failed", 403, reason=result.reason)
-
-
-@dataclass(frozen=True)
-class Presented:
-    """An assertion of one of the user's keys, bound to the ceremony that asked for it."""
-
-    device: WebAuthnDevice
-    assertion: wire.Assertion
-    pending: dict[str, Any]
-
-    def done(self, data: Any) -> Result:
-        """The answer once the key was proved: the device, where to go, and the browser to
-        remember when the person ticked "trust this browser" (``remember`` in ``data``)."""
-        redirect = self.pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
-        trust = self.device if data.get("remember") is True else None
-        return Result(data={"device": self.device.persistent_id, "redirect": redirect}, trust=trust)
-
-
-def take_assertion(request: HttpRequest, kind: str, user: Any, data: Any) -> Presented | Result:
-    """Take the ceremony of ``kind`` out of the session and read the assertion of one of
-    ``user``'s keys; a :class:`Result` says why not (expired, or not the user's key)."""
-    pending = take_ceremony(request, kind, user)
-    assertion = wire.parse_assertion(data)
-    if pending is None:
-        return failed("ceremony_expired")
-    devices = WebAuthnDevice.objects.devices_for_user(user, confirmed=True)
-    device = devices.by_credential_id(assertion.credential_id).first()
-    if device is None:
-        return failed("unknown_credential")
-    return Presented(device, bind(device, assertion, pending), pending)
-
-
-@_signed_in
-def complete_verification(request: HttpRequest, data: Any) -> Result:
-    """Check an assertion of the signed-in user's key (L3 7.2) and mark the session."""
-    presented = take_assertion(request, "verify", request.user, data)
-    if isinstance(presented, Result):
-        return presented
-    result = verify_device(presented.device, presented.assertion)
-    if not result.ok:
-        return answer(result)
-    policy = presented.pending.get("policy")
-    if policy:
-        stepup.complete(request, presented.device, policy)
-    else:
-        mark_verified(request, presented.device)
-    return presented.done(data)

@@ -19,14 +19,8 @@ from django_otp.app_settings import app_settings
 from django_otp.flows import limits, signin, stepup
 from django_otp.flows.verify import verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
-from django_otp.plugins.otp_webauthn.flows import (
-    Result,
-    answer,
-    begin_ceremony,
-    bind,
-    failed,
-    take_ceremony,
-)
+from django_otp.plugins.otp_webauthn.assertions import answer, bind
+from django_otp.plugins.otp_webauthn.flows import Result, begin_ceremony, failed, take_ceremony
 from django_otp.plugins.otp_webauthn.messages import THROTTLED_WAIT
 from django_otp.plugins.otp_webauthn.models import WebAuthnDevice, WebAuthnUserHandle
 

@@ -1,7 +1,7 @@
 """The passkey as a factor of the two-step sign-in (``otp:login``).
 
 The endpoints ``otp:webauthn-verify-begin`` and ``-complete`` prove a key of the signed-in
-user (:func:`.flows.begin_verification`); for a visitor who is not signed in, they prove a
+user (:func:`.assertions.begin_verification`); for a visitor who is not signed in, they prove a
 key of the user whose password was just accepted: the *pending* sign-in of
 :mod:`django_otp.flows.signin`. That user is the subject of the ceremony (the challenge is
 bound to the session, to that user and to the ceremony type ``signin``, and only that
@@ -20,8 +20,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from django_otp.flows import signin, stepup
-from django_otp.plugins.otp_webauthn import flows
-from django_otp.plugins.otp_webauthn.flows import Result, failed
+from django_otp.plugins.otp_webauthn import assertions
+from django_otp.plugins.otp_webauthn.flows import CEREMONY_SESSION_KEY, Result, failed
 
 __all__ = ["SIGNIN", "begin_verification", "complete_verification"]
 
@@ -44,28 +44,28 @@ def _refusal(request: HttpRequest, error: str | None, next_url: Any) -> Result:
 def begin_verification(request: HttpRequest, data: Any) -> Result:
     """Options to prove a key of the signed-in user, else of the pending sign-in's user."""
     if request.user.is_authenticated:
-        return flows.begin_verification(request, data)
+        return assertions.begin_verification(request, data)
     subject, error = signin.current(request)
     if subject is None:
         return _refusal(request, error, data.get("next"))
     next_url = stepup.safe_next(request, data.get("next"))
-    return flows.begin_assertion(request, SIGNIN, subject.user, policy=None, next_url=next_url)
+    return assertions.begin_assertion(request, SIGNIN, subject.user, policy=None, next_url=next_url)
 
 
 def complete_verification(request: HttpRequest, data: Any) -> Result:
     """Check the key of the signed-in user, else of the pending sign-in's user, whom it then
     signs in (:func:`django_otp.flows.signin.prove`)."""
     if request.user.is_authenticated:
-        return flows.complete_verification(request, data)
+        return assertions.complete_verification(request, data)
     subject, error = signin.current(request)
     if subject is None:
         # A challenge is used once, whatever happens.
-        stale = request.session.pop(flows.CEREMONY_SESSION_KEY, None)
+        stale = request.session.pop(CEREMONY_SESSION_KEY, None)
         return _refusal(request, error, stale.get("next") if isinstance(stale, dict) else None)
-    presented = flows.take_assertion(request, SIGNIN, subject.user, data)
+    presented = assertions.take_assertion(request, SIGNIN, subject.user, data)
     if isinstance(presented, Result):
         return presented
     result = signin.prove(request, subject, presented.device, presented.assertion)
     if not result.ok:
-        return flows.answer(result)
+        return assertions.answer(result)
     return presented.done(data)
