@@ -9,6 +9,7 @@ are the same as for any device, and a success marks the session as any device do
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "bind",
     "complete_verification",
     "take_assertion",
+    "throttled",
 ]
 
 
@@ -91,22 +93,36 @@ def begin_verification(request: HttpRequest, data: Any) -> Result:
     return begin_assertion(request, "verify", request.user, policy=policy, next_url=next_url)
 
 
-def bind(device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]) -> Any:
-    """The assertion with what its ceremony expects: the challenge, UV, the user handle."""
-    handle = WebAuthnUserHandle.objects.filter(user_id=device.user_id).first()
+def bind(
+    device: WebAuthnDevice,
+    assertion: wire.Assertion,
+    pending: dict[str, Any],
+    *,
+    handle: bytes | None = None,
+) -> Any:
+    """The assertion with what its ceremony expects: the challenge, UV, and the user handle
+    of the device's user (``handle`` when the caller read it already)."""
+    if handle is None:
+        row = WebAuthnUserHandle.objects.filter(user_id=device.user_id).first()
+        handle = row.value if row is not None else None
     return dataclasses.replace(
         assertion,
         challenge=pending["challenge"],
         require_uv=bool(pending["uv"]),
-        user_handle_expected=handle.value if handle is not None else None,
+        user_handle_expected=handle,
     )
+
+
+def throttled(retry_at: datetime.datetime | None) -> Result:
+    """A refusal by throttling or a limit, saying how long to wait."""
+    wait = limits.wait_text(retry_at)
+    return failed("throttled", 429, message=str(THROTTLED_WAIT % {"wait": wait}))
 
 
 def answer(result: Verification) -> Result:
     """The ceremony's answer to a refused verification of the core's path."""
     if result.error == "throttled":
-        wait = limits.wait_text(result.retry_at)
-        return failed("throttled", 429, message=str(THROTTLED_WAIT % {"wait": wait}))
+        return throttled(result.retry_at)
     if result.error == "verification_not_allowed":
         return failed("verification_failed", 403, reason="not_allowed")
     return failed("verification_failed", 403, reason=result.reason)

@@ -19,9 +19,8 @@ from django_otp.app_settings import app_settings
 from django_otp.flows import limits, signin, stepup
 from django_otp.flows.verify import verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
-from django_otp.plugins.otp_webauthn.assertions import answer, bind
+from django_otp.plugins.otp_webauthn.assertions import answer, bind, throttled
 from django_otp.plugins.otp_webauthn.flows import Result, begin_ceremony, failed, take_ceremony
-from django_otp.plugins.otp_webauthn.messages import THROTTLED_WAIT
 from django_otp.plugins.otp_webauthn.models import WebAuthnDevice, WebAuthnUserHandle
 
 __all__ = ["begin_login", "complete_login"]
@@ -55,8 +54,7 @@ def complete_login(request: HttpRequest, data: Any) -> Result:
         return failed("ceremony_expired")
     admission = limits.claim_client(request, "password")
     if admission is not None and not admission.admitted:
-        wait = limits.wait_text(admission.retry_at)
-        return failed("throttled", 429, message=str(THROTTLED_WAIT % {"wait": wait}))
+        return throttled(admission.retry_at)
     user: Any = None
     if assertion.user_handle:
         user = WebAuthnUserHandle.user_of(assertion.user_handle)
@@ -68,7 +66,8 @@ def complete_login(request: HttpRequest, data: Any) -> Result:
         return failed("unknown_credential")
     if not _may_sign_in(user):
         return failed("account_disabled", 403)
-    result = verify_device(device, bind(device, assertion, pending))
+    # The account was found by the assertion's user handle: it is the one expected.
+    result = verify_device(device, bind(device, assertion, pending, handle=assertion.user_handle))
     if not result.ok:
         return answer(result)
     limits.release_client(request, "password")
