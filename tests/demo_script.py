@@ -41,15 +41,18 @@ def run(key_hex: str, *backup_codes: str) -> dict[str, Any]:
 
     visitor = Client()
     seen["anonymous_secret"] = _seen(visitor.get("/secret/"))
-    seen["classic_login_page"] = _seen(visitor.get("/login/"))
+    seen["classic_login_page"] = _seen(visitor.get("/classic-login/"))
     credentials = {"username": "demo", "password": "demo"}
     code = f"{totp(bytes.fromhex(key_hex)):06d}"
+    visitor.post("/otp/login/", {**credentials, "next": "/secret/"})
+    seen["trust_page"] = _seen(
+        visitor.get(f"/otp/login/verify/?factor={phone.persistent_id}&next=/secret/")
+    )
     seen["password_and_code"] = _seen(
         visitor.post(
-            "/login/",
+            "/otp/login/verify/",
             {
-                **credentials,
-                "otp_device": phone.persistent_id,
+                "factor": phone.persistent_id,
                 "otp_token": code,
                 "otp_remember": "on",
                 "next": "/secret/",
@@ -66,7 +69,9 @@ def run(key_hex: str, *backup_codes: str) -> dict[str, Any]:
     seen["logout"] = _seen(visitor.post("/logout/"))
     seen["after_logout_secret"] = _seen(visitor.get("/secret/"))
     # The browser was trusted at sign-in: the password alone signs it in again, verified.
-    seen["remembered_login"] = _seen(visitor.post("/login/", {**credentials, "next": "/secret/"}))
+    seen["remembered_login"] = _seen(
+        visitor.post("/otp/login/", {**credentials, "next": "/secret/"})
+    )
     seen["remembered_secret"] = _seen(visitor.get("/secret/"))
     seen["remembered_recent"] = _seen(visitor.get("/recent/"))
     seen["remembered_admin_list"] = _seen(visitor.get("/admin/otp_remember/rememberedbrowser/"))
@@ -165,12 +170,22 @@ def _passkey(visitor: Any) -> dict[str, Any]:
     seen["passkey_register"] = _seen(post(visitor, "/otp/webauthn/register/complete/", body))
     seen["passkeys_after"] = _seen(visitor.get("/passkeys/"))
     stranger = Client()
-    seen["login_page"] = _seen(stranger.get("/login/"))
+    seen["login_page"] = _seen(stranger.get("/otp/login/?next=/secret/"))
     options = post(stranger, "/otp/webauthn/login/begin/", {"next": "/secret/"}).json()
     seen["passkey_login"] = _seen(
         post(stranger, "/otp/webauthn/login/complete/", key.assertion(options))
     )
     seen["passkey_secret"] = _seen(stranger.get("/secret/"))
+    # The password, then the passkey as the second factor: nobody is signed in in between.
+    second = Client()
+    second.post("/otp/login/", {"username": "demo", "password": "demo", "next": "/secret/"})
+    seen["passkey_factor_page"] = _seen(second.get("/otp/login/verify/?next=/secret/"))
+    seen["passkey_factor_pending"] = _seen(second.get("/secret/"))
+    options = post(second, "/otp/webauthn/verify/begin/", {"next": "/secret/"}).json()
+    seen["passkey_factor"] = _seen(
+        post(second, "/otp/webauthn/verify/complete/", key.assertion(options))
+    )
+    seen["passkey_factor_secret"] = _seen(second.get("/secret/"))
     return seen
 
 

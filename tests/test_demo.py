@@ -155,10 +155,13 @@ def test_the_password_leads_to_the_second_step_with_every_factor(visits: dict[st
     assert visits["password_step"]["status"] == 302
     assert visits["password_step"]["location"] == "/otp/login/verify/?next=%2Fsecret%2F"
     page = visits["second_step"]["body"]
-    assert 'autocomplete="one-time-code"' in page
-    assert f'value="{visits["phone_id"]}"' in page
+    assert 'data-otp-webauthn="verify"' in page  # the passkey first, the strongest
+    assert f'href="?factor={visits["phone_id"]}&amp;next=/secret/"' in page
+    assert "Authenticator app (demo-phone)" in page
     assert "Email code (demo-email)" in page
     assert "Backup code (backup-codes)" in page
+    code_page = visits["trust_page"]["body"]
+    assert 'autocomplete="one-time-code"' in code_page and 'inputmode="numeric"' in code_page
     assert visits["two_step_code"]["location"] == "/secret/"
     assert visits["two_step_secret"]["status"] == 200
 
@@ -335,7 +338,7 @@ def test_the_account_pages_are_linked_and_used_for_enrolment(visits: dict[str, A
 
 
 def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, Any]) -> None:
-    assert "Trust this browser for 30 days" in visits["classic_login_page"]["body"]
+    assert "Trust this browser for 30 days" in visits["trust_page"]["body"]
     assert visits["password_and_code"]["status"] == 302
     assert visits["remembered_login"]["status"] == 302
     assert visits["remembered_login"]["location"] == "/secret/"
@@ -355,8 +358,27 @@ def test_demo_user_adds_a_passkey_and_signs_in_with_it(visits: dict[str, Any]) -
     assert "You have no passkey or security key yet." in page["body"]
     assert visits["passkey_register"]["status"] == 200, visits["passkey_register"]
     assert "<td>demo-passkey</td>" in visits["passkeys_after"]["body"]
-    assert 'data-otp-webauthn="login"' in visits["login_page"]["body"]
+    login_page = visits["login_page"]["body"]
+    assert 'data-otp-webauthn="login"' in login_page and 'data-autofill="1"' in login_page
+    assert 'autocomplete="username webauthn"' in login_page
     login = visits["passkey_login"]
     assert login["status"] == 200, login
     assert json.loads(login["body"])["redirect"] == "/secret/"
     assert visits["passkey_secret"]["status"] == 200
+
+
+def test_the_password_then_the_passkey(visits: dict[str, Any]) -> None:
+    page = visits["passkey_factor_page"]["body"]
+    assert 'data-otp-webauthn="verify"' in page and "Trust this browser for 30 days" in page
+    assert visits["passkey_factor_pending"]["location"] == "/otp/login/?next=/secret/"
+    factor = visits["passkey_factor"]
+    assert factor["status"] == 200, factor
+    assert json.loads(factor["body"])["redirect"] == "/secret/"
+    assert visits["passkey_factor_secret"]["status"] == 200
+
+
+def test_the_classic_login_page_stays_for_compatibility(visits: dict[str, Any]) -> None:
+    page = visits["classic_login_page"]
+    assert page["status"] == 200
+    assert 'name="otp_token"' in page["body"] and "Trust this browser for 30 days" in page["body"]
+    assert 'href="/classic-login/"' in visits["verified_home"]["body"]

@@ -6,6 +6,7 @@ devices when a page lists them; a site with the four built-in types has four).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -117,4 +118,75 @@ class SignInStatementTests(TransactionTestCase):
             "UPDATE otp_email_emaildevice",  # the cooldown is claimed
             "UPDATE otp_email_emaildevice",  # the new token
             *self.lists(),
+        ]
+
+
+@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies")
+class FactorStatementTests(TransactionTestCase):
+    """The steps this sign-in added: trust this browser, its recall, a passkey."""
+
+    def setUp(self) -> None:
+        self.user = get_user_model().objects.create_user("alice", password="pw")
+        self.phone = TOTPDevice.objects.create(user=self.user, name="phone", key=KEY.hex())
+        AccountLimit.objects.create(user=self.user)
+        for scope in ("password", "code"):
+            ClientLimit.objects.create(scope=scope, client="127.0.0.1", window_start=timezone.now())
+
+    def statements(self, method: str, path: str, data: Any = None, **extra: Any) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            getattr(self.client, method)(path, data or {}, **extra)
+        return [shape(query["sql"]) for query in queries.captured_queries]
+
+    def post_json(self, path: str, body: Any) -> list[str]:
+        return self.statements("post", path, json.dumps(body), content_type="application/json")
+
+    @override_settings(OTP_REMEMBER_DAYS=30)
+    def test_trust_this_browser_then_its_recall(self) -> None:
+        self.client.post("/otp/login/", {"username": "alice", "password": "pw"})
+        data = {"factor": self.phone.persistent_id, "otp_token": f"{totp(KEY):06d}"}
+        trusted = self.statements("post", "/otp/login/verify/", {**data, "otp_remember": "on"})
+        assert len(trusted) == 9 and trusted[-1] == "INSERT otp_remember_rememberedbrowser"
+        cookie = self.client.cookies["otp_remember"].value
+        self.client.logout()
+        self.client.cookies["otp_remember"] = cookie
+        recalled = self.statements("post", "/otp/login/", {"username": "alice", "password": "pw"})
+        assert recalled == [
+            "UPDATE otp_limits_clientlimit",
+            "SELECT auth_user",
+            "UPDATE otp_limits_clientlimit",
+            "SELECT otp_hotp_hotpdevice",
+            "SELECT otp_totp_totpdevice",
+            "SELECT otp_remember_rememberedbrowser",  # the cookie's row, by its selector
+            "SELECT otp_remember_assurancereset",  # the device it vouches for
+            "UPDATE auth_user",  # login(): last_login; no second step
+        ]
+
+    def test_a_passkey_as_the_second_factor(self) -> None:
+        from tests.plugins.webauthn.authenticator import Authenticator
+
+        self.phone.delete()
+        key = Authenticator()
+        self.client.force_login(self.user)
+        begin = self.client.post("/otp/webauthn/register/begin/", {}, "application/json")
+        body = key.register(begin.json())
+        self.client.post("/otp/webauthn/register/complete/", body, "application/json")
+        self.client.logout()
+        self.client.post("/otp/login/", {"username": "alice", "password": "pw"})
+        with CaptureQueriesContext(connection) as queries:
+            options = self.client.post("/otp/webauthn/verify/begin/", {}, "application/json")
+        assert [shape(query["sql"]) for query in queries.captured_queries] == [
+            "SELECT auth_user",  # the pending sign-in's user
+            "SELECT otp_webauthn_webauthndevice",  # their keys
+        ]
+        complete = self.post_json("/otp/webauthn/verify/complete/", key.assertion(options.json()))
+        assert complete == [
+            "SELECT auth_user",
+            "SELECT otp_webauthn_webauthndevice",  # the key, by its credential id
+            "SELECT otp_webauthn_webauthnuserhandle",
+            "UPDATE otp_limits_clientlimit",
+            "UPDATE otp_limits_accountlimit",
+            "UPDATE otp_webauthn_webauthndevice",  # the counter: the assertion is consumed
+            "UPDATE otp_limits_accountlimit",
+            "UPDATE otp_limits_clientlimit",
+            "UPDATE auth_user",  # login(): last_login
         ]

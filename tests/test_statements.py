@@ -23,6 +23,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 import django_otp
+from django_otp import verification
 from django_otp.contrib.limits.models import AccountLimit
 from django_otp.flows.verify import verify_device_id
 from django_otp.forms import OTPTokenForm
@@ -64,6 +65,23 @@ class StatementCountTests(TransactionTestCase):
         device = self.fresh(self.totp)
         sql = self.statements(lambda: self.assertFalse(device.verify_token("000000")))
         assert len(sql) == 1 and sql[0].startswith("UPDATE"), sql
+
+    def test_totp_replayed_code_is_one_update(self) -> None:
+        """A code of a step already used is told apart without a statement of its own."""
+        with freeze_time() as frozen:
+            device = self.fresh(self.totp)
+            assert device.verify_token(code(totp(KEY)))
+            frozen.tick(datetime.timedelta(seconds=2))
+            sql = self.statements(lambda: self.assertFalse(device.verify_token(code(totp(KEY)))))
+        assert len(sql) == 1 and sql[0].startswith("UPDATE"), sql
+        assert verification.last_outcome(device).reason == "replayed_token"  # type: ignore[union-attr]
+
+    def test_hotp_replayed_code_is_one_update(self) -> None:
+        device = HOTPDevice.objects.create(user=self.user, name="token", key=KEY.hex())
+        assert device.verify_token(code(hotp(KEY, 0)))
+        sql = self.statements(lambda: self.assertFalse(device.verify_token(code(hotp(KEY, 0)))))
+        assert len(sql) == 1 and sql[0].startswith("UPDATE"), sql
+        assert verification.last_outcome(device).reason == "replayed_token"  # type: ignore[union-attr]
 
     def test_a_throttled_device_is_refused_without_a_statement(self) -> None:
         device = self.fresh(self.totp)

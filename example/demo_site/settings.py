@@ -78,8 +78,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
-# The two-step sign-in of django_otp.urls is the way in: the password, then a second factor.
+# The two-step sign-in of django_otp.urls is the way in: the password (or a passkey alone),
+# then a second factor. Pages behind otp_required send there too.
 LOGIN_URL = "otp:login"
+OTP_LOGIN_URL = "otp:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -93,7 +95,7 @@ OTP_ENFORCE_EXEMPT_PATHS = [r"^/$"]
 
 OTP_TOTP_ISSUER = "django-otp-ng demo"
 
-# The classic login page (/login/) and the step-up page offer "Trust this browser for 30
+# The second step of the sign-in and the step-up page offer "Trust this browser for 30
 # days"; the admin lists the remembered browsers. (Under DEBUG the cookie is not marked
 # Secure, so plain HTTP works.)
 OTP_REMEMBER_DAYS = 30
@@ -103,7 +105,8 @@ OTP_REMEMBER_DAYS = 30
 OTP_WEBAUTHN_RP_ID = "localhost"
 OTP_WEBAUTHN_RP_NAME = "django-otp-ng demo"
 OTP_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
-# The classic login page offers "Sign in with a passkey" (off by default in a real site).
+# The sign-in page offers "Sign in with a passkey", and passkeys in the autofill of its
+# username field (off by default in a real site).
 OTP_WEBAUTHN_PASSWORDLESS = True
 
 # Adding or removing a sign-in method on the account pages sends the user an email.

@@ -1,8 +1,8 @@
 """URLs of the demo site; ``admin.site`` is an OTP admin site, so it needs a one-time password.
 
-Signing in is ``otp:login`` (``/otp/login/``), from ``django_otp.urls``. The classic
-``LoginView`` stays at ``/login/``, with "trust this browser" and "sign in with a passkey",
-which the two-step sign-in does not offer yet.
+Signing in is ``otp:login`` (``/otp/login/``), from ``django_otp.urls``: the password or a
+passkey, then a second factor, with "trust this browser". django-otp's classic one-form
+``LoginView`` stays at ``/classic-login/``, for compatibility only.
 """
 
 from django.contrib import admin
@@ -15,7 +15,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", LoginView.as_view(), name="login"),
+    path("classic-login/", LoginView.as_view(), name="classic-login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("secret/", views.secret, name="secret"),
     path("recent/", views.recent, name="recent"),

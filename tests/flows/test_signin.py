@@ -15,7 +15,14 @@ from django.test import RequestFactory, override_settings
 from freezegun import freeze_time
 
 from django_otp.flows import signin
-from django_otp.flows.factors import Factor, choose, factors_for, has_factors, kind_of
+from django_otp.flows.factors import (
+    Factor,
+    choose,
+    factors_for,
+    has_factors,
+    kind_of,
+    passwordless_templates,
+)
 from django_otp.internal.session_keys import PROOFS_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
@@ -173,17 +180,39 @@ def test_a_device_type_picks_its_kind(alice: Any) -> None:
     assert str(Factor(simple, "code").label) == "Simple device"
 
 
-def test_a_pending_sign_in_leaves_out_kinds_that_need_a_signed_in_user(alice: Any) -> None:
+def test_a_pending_sign_in_offers_every_kind(alice: Any) -> None:
+    """A passkey is a factor of the pending sign-in like any other: nobody is signed in
+    by the password alone."""
     simple = SimpleDevice.objects.create(user=alice, name="simple")
     with mock.patch.object(SimpleDevice, "otp_signin_kind", "passkey", create=True):
         assert [factor.device for factor in factors_for(alice)] == [simple]
-        assert factors_for(alice, pending=True) == []
-        assert has_factors(alice) and not has_factors(alice, pending=True)
+        assert has_factors(alice)
         request = request_for()
         user = signin.check_password(request, "alice", "alice-pw").user
-        assert signin.start(request, user) is None  # signed in: the second step asks for it
-        assert signin.current(request)[0] == signin.Subject(user)
-    assert has_factors(alice, pending=True)
+        subject = signin.start(request, user)
+        assert subject == signin.Subject(user, BACKEND) and subject.pending
+        assert signin.current(request)[0] == subject
+        assert "_auth_user_id" not in request.session
+
+
+def test_prove_refuses_a_device_of_someone_else(alice: Any) -> None:
+    bob = get_user_model().objects.create_user("bob", password="bob-pw")
+    bobs = SimpleDevice.objects.create(user=bob, name="bob's")
+    unconfirmed = SimpleDevice.objects.create(user=alice, name="new", confirmed=False)
+    request = request_for()
+    subject = signin.Subject(alice, BACKEND)
+    for device in (bobs, unconfirmed, None):
+        result = signin.prove(request, subject, device, "123456")
+        assert (result.device, result.error) == (None, "device_required")
+    assert "_auth_user_id" not in request.session
+
+
+def test_passwordless_templates_follow_the_device_types(settings: Any) -> None:
+    assert passwordless_templates() == []
+    settings.OTP_WEBAUTHN_PASSWORDLESS = True
+    assert passwordless_templates() == ["otp_webauthn/login.html"]
+    with mock.patch.object(SimpleDevice, "otp_passwordless_template", "x.html", create=True):
+        assert "x.html" in passwordless_templates()
 
 
 def test_send_code(alice: Any) -> None:

@@ -8,9 +8,8 @@ asks for it: ``code`` (the device shows a code: an authenticator app, a hardware
 (the passkey plugin's ``passkey``, say). Factors come strongest first: passkeys, codes,
 challenges, backup codes last; within a kind the most recently used first.
 
-A passkey (``otp_webauthn``) is offered to a user who is signed in already: its ceremony
-proves a key of the signed-in user. The first sign-in (after the password) does not offer
-it yet; passwordless sign-in with a passkey is the plugin's own.
+A device type that can sign a person in without a password (a passkey) offers it on the
+password page through :func:`passwordless_templates`.
 """
 
 from __future__ import annotations
@@ -29,12 +28,12 @@ from django_otp.models import Device
 __all__ = [
     "KINDS",
     "LABELS",
-    "SIGNED_IN_KINDS",
     "Factor",
     "choose",
     "factors_for",
     "has_factors",
     "kind_of",
+    "passwordless_templates",
     "resend_at",
 ]
 
@@ -46,9 +45,6 @@ KINDS = {
     "static": "backup",
     "webauthn": "passkey",
 }
-
-#: Kinds whose ceremony needs a signed-in user, so a pending sign-in does not offer them.
-SIGNED_IN_KINDS = frozenset({"passkey"})
 
 #: What a person calls each built-in method.
 LABELS = {
@@ -116,24 +112,34 @@ class Factor:
         return _RANK.get(self.kind, _OTHER_RANK), -used.timestamp()
 
 
-def factors_for(user: Any, *, pending: bool = False) -> list[Factor]:
-    """Every confirmed device of ``user`` as a factor, strongest and most recently used first;
-    with ``pending`` (the user is not signed in yet) without :data:`SIGNED_IN_KINDS`."""
+def factors_for(user: Any) -> list[Factor]:
+    """Every confirmed device of ``user`` as a factor, strongest and most recently used first."""
     found = [Factor(device, kind_of(device)) for device in devices_for_user(user)]
-    if pending:
-        found = [factor for factor in found if factor.kind not in SIGNED_IN_KINDS]
     return sorted(found, key=Factor._sort_key)
 
 
-def has_factors(user: Any, *, pending: bool = False) -> bool:
+def has_factors(user: Any) -> bool:
     """Whether :func:`factors_for` would offer ``user`` anything (one ``SELECT`` per device
     model until a device is found)."""
+    return any(
+        model.objects.devices_for_user(user, confirmed=True).exists() for model in device_classes()
+    )
+
+
+def passwordless_templates() -> list[str]:
+    """The snippets that sign a person in without a password, for the password page.
+
+    A device model offers one with ``otp_passwordless_template``: a template name, or a
+    callable (such as a class method) that returns one, or nothing while the feature is off
+    (the passkey plugin's follows ``OTP_WEBAUTHN_PASSWORDLESS``). No query is made.
+    """
+    found = []
     for model in device_classes():
-        if pending and kind_of(model) in SIGNED_IN_KINDS:
-            continue
-        if model.objects.devices_for_user(user, confirmed=True).exists():
-            return True
-    return False
+        offer = getattr(model, "otp_passwordless_template", None)
+        template = offer() if callable(offer) else offer
+        if template:
+            found.append(str(template))
+    return found
 
 
 def choose(factors: list[Factor], factor_id: Any) -> Factor | None:

@@ -1,17 +1,20 @@
 """The two-step sign-in: a password, then a second factor, as operations any view can call.
 
 :func:`check_password` authenticates, within the per-client limit of the ``password`` step.
-:func:`start` then signs in a user who has no device, or keeps the *pending* second step in
-the session: the user, the authentication backend, when and the session's auth hash, never
-the password; the session key is cycled. :func:`current` finds who the second step is for
-(the pending user, or a signed-in user whose session is not verified yet) and drops a
-pending step older than ``OTP_LOGIN_PENDING_TIMEOUT`` seconds. :func:`verify` checks a code
-through :func:`django_otp.flows.verify.verify_device` (the device's and the account's limits)
-within the per-client limit of the ``code`` step, and :func:`finish` signs the user in: one
-``login()`` (one ``user_logged_in``, the password and the device proofs, a new session key).
+:func:`start` then signs in a user who has no device, or whose browser is remembered (with a
+``remembered`` proof, never a fresh one), or keeps the *pending* second step in the session:
+the user, the authentication backend, when and the session's auth hash, never the password;
+the session key is cycled. :func:`current` finds who the second step is for (the pending
+user, or a signed-in user whose session is not verified yet) and drops a pending step older
+than ``OTP_LOGIN_PENDING_TIMEOUT`` seconds. :func:`verify` checks a code, and :func:`prove`
+any token of a device (a code, or a passkey's assertion), through
+:func:`django_otp.flows.verify.verify_device` (the device's and the account's limits) within
+the per-client limit of the ``code`` step; :func:`finish` signs the user in: one ``login()``
+(one ``user_logged_in``, the password and the device proofs, a new session key).
 :func:`send_code` asks a device such as email to send its code.
 
-The HTML views of :mod:`django_otp.signin` and any JSON view translate these results.
+The HTML views of :mod:`django_otp.signin`, the passkey plugin's JSON endpoints and any JSON
+view translate these results.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import DEVICE_ID_SESSION_KEY, device_to_verify, user_has_device
 from django_otp.app_settings import app_settings
 from django_otp.assurance.verified import request_is_verified
-from django_otp.flows import limits
+from django_otp.flows import limits, recall
 from django_otp.flows.factors import has_factors, resend_at
 from django_otp.flows.verify import (
     NO_PASSWORD,
@@ -54,6 +57,7 @@ __all__ = [
     "current",
     "describe_sent",
     "finish",
+    "prove",
     "send_code",
     "start",
     "verify",
@@ -164,11 +168,17 @@ def check_password(request: HttpRequest, username: Any, password: Any) -> Passwo
 
 def start(request: HttpRequest, user: Any) -> Subject | None:
     """After the password: keep the pending second step in the session, under a new session
-    key; or, for a user with no factor that a pending sign-in can ask for, sign in at once
-    (``None``): a user without a device, or whose only devices need a signed-in user (a
-    passkey, which the second step then asks for)."""
-    if not has_factors(user, pending=True):
+    key; or sign in at once (``None``) a user without a device, or on a browser the user
+    trusted ("trust this browser"): the session is then verified by the remembered browser's
+    device with a ``remembered`` proof, which never counts as a fresh one (see
+    :mod:`django_otp.flows.recall`)."""
+    if not has_factors(user):
         auth.login(request, user)
+        return None
+    recognised = recall.recognise(request, user)
+    if recognised is not None:
+        auth.login(request, user)
+        recall.apply(request, user, recognised)
         return None
     session = request.session
     session.cycle_key()
@@ -228,12 +238,23 @@ def current(request: HttpRequest) -> tuple[Subject | None, str | None]:
 def verify(request: HttpRequest, subject: Subject, factor_id: Any, token: Any) -> Verification:
     """Check ``token`` with the subject's device ``factor_id``; on success, :func:`finish`.
 
-    Another user's device, or an unknown one, is ``device_required``. A wrong code counts
-    against the client's ``code`` limit; anything else is given back.
+    Another user's device, or an unknown one, is ``device_required``. See :func:`prove`.
     """
     device = device_to_verify(subject.user, factor_id) if factor_id and token else None
-    if device is None:
-        return verify_device(device, token)
+    return prove(request, subject, device, token)
+
+
+def prove(
+    request: HttpRequest, subject: Subject, device: Device | None, token: Any
+) -> Verification:
+    """Check ``token`` (a code, or a passkey's assertion) with ``device``, a confirmed device
+    of the subject; on success, :func:`finish`.
+
+    Any other device is ``device_required``. A wrong token counts against the client's
+    ``code`` limit; anything else is given back.
+    """
+    if device is None or device.user_id != subject.user.pk or not device.confirmed:
+        return verify_device(None, token)
     admission = limits.claim_client(request, "code")
     if admission is not None and not admission.admitted:
         retry_at = admission.retry_at

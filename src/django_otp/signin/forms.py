@@ -14,14 +14,23 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.flows import signin
 from django_otp.flows.limits import wait_text
 from django_otp.flows.verify import PAGE_MESSAGES, Verification, describe
+from django_otp.forms import offer_remember
 
 
 class PasswordForm(AuthenticationForm):
-    """The first step: username and password, within the per-client limit of the request."""
+    """The first step: username and password, within the per-client limit of the request.
 
-    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+    With ``passwordless`` (a passkey can sign in on the same page) the username field lets
+    the browser offer passkeys in its autofill (``autocomplete="username webauthn"``).
+    """
+
+    def __init__(
+        self, request: HttpRequest, *args: Any, passwordless: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(request, *args, **kwargs)
         self.client_request = request
+        if passwordless:
+            self.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
@@ -41,7 +50,11 @@ class PasswordForm(AuthenticationForm):
 
 
 class CodeForm(forms.Form):
-    """The second step: a code from the chosen factor; a valid form has signed the user in."""
+    """The second step: a code from the chosen factor; a valid form has signed the user in.
+
+    When browsers can be remembered it has the "Trust this browser for N days" checkbox
+    (``otp_remember``), which the passkey's ceremony reads too.
+    """
 
     factor = forms.CharField(widget=forms.HiddenInput, required=False)
     otp_token = forms.CharField(label=_("Code"), required=False, max_length=64, strip=True)
@@ -53,6 +66,7 @@ class CodeForm(forms.Form):
         self.request = request
         self.subject = subject
         self.result: Verification | None = None
+        offer_remember(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,9 +1,11 @@
 """The two-step sign-in pages and enforcement's reminder; each only calls flows.
 
-* ``otp:login`` (:class:`SignInView`): username and password.
+* ``otp:login`` (:class:`SignInView`): username and password, and the device types' sign-in
+  without a password (a passkey) when it is enabled.
 * ``otp:login-verify`` (:class:`VerifyView`): the second factor, one of the user's factors at
   a time (``?factor=<id>``), with links to the others; a factor that sends its code (email)
-  has a button for it.
+  has a button for it, and a passkey its ceremony. "Trust this browser" is offered when
+  remembered browsers are enabled.
 * ``otp:login-setup`` (:class:`SetupView`): enforcement's reminder, or its wall.
 
 Every page keeps a safe ``next`` (a URL of this site, else ``LOGIN_REDIRECT_URL``).
@@ -21,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -29,10 +32,11 @@ from django.views.generic import FormView, TemplateView
 from django_otp import user_has_device
 from django_otp.app_settings import app_settings
 from django_otp.assurance.verified import request_is_verified
-from django_otp.flows import enforce, signin
-from django_otp.flows.factors import choose, factors_for, resend_at
+from django_otp.flows import enforce, remember, signin
+from django_otp.flows.factors import choose, factors_for, passwordless_templates, resend_at
 from django_otp.flows.limits import wait_text
 from django_otp.flows.stepup import safe_next
+from django_otp.forms import REMEMBER_FIELD
 from django_otp.signin.forms import CodeForm, PasswordForm
 
 
@@ -68,20 +72,26 @@ class SignInView(FormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs["request"] = self.request
+        kwargs.update(request=self.request, passwordless=bool(self.passwordless))
         return kwargs
+
+    @cached_property
+    def passwordless(self) -> list[str]:
+        """The snippets that sign in without a password (a passkey), when enabled."""
+        return passwordless_templates()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(next=self.next_url, expired=bool(self.request.GET.get("expired")))
+        context.update(
+            next=self.next_url,
+            expired=bool(self.request.GET.get("expired")),
+            passwordless=self.passwordless,
+        )
         return context
 
     def form_valid(self, form: PasswordForm) -> HttpResponse:
-        user = form.get_user()
-        subject = signin.start(self.request, user)
-        if subject is None and not user_has_device(user):  # signed in by the password alone
-            return HttpResponseRedirect(self.next_url)
-        # Pending, or signed in with only a passkey left to prove: the second step.
+        if signin.start(self.request, form.get_user()) is None:
+            return HttpResponseRedirect(self.next_url)  # no device, or a remembered browser
         return HttpResponseRedirect(page_url("login-verify", next=self.next_url))
 
 
@@ -113,17 +123,20 @@ class VerifyView(TemplateView):
             return self.render(form, factor_id, notice=signin.describe_sent(sent), sent=sent)
         form = CodeForm(request, self.subject, data=request.POST)
         if form.is_valid() and form.result is not None and form.result.device is not None:
-            return self.signed_in(form.result.device)
+            return self.signed_in(form.result.device, bool(form.cleaned_data.get(REMEMBER_FIELD)))
         return self.render(form, factor_id)
 
-    def signed_in(self, device: Any) -> HttpResponse:
-        """The response once the user is signed in with ``device`` (a view that adds "trust
-        this browser" extends it)."""
-        return HttpResponseRedirect(self.next_url)
+    def signed_in(self, device: Any, trust: bool = False) -> HttpResponse:
+        """The response once the user is signed in with ``device``; with ``trust`` ("trust
+        this browser" was ticked) it sets the remembered-browser cookie."""
+        response = HttpResponseRedirect(self.next_url)
+        if trust:
+            remember.remember(self.request, response, device)
+        return response
 
     def render(self, form: CodeForm, factor_id: Any, **extra: Any) -> HttpResponse:
         """The page for ``form``, asking for the factor ``factor_id`` (the first if unknown)."""
-        factors = factors_for(self.subject.user, pending=self.subject.pending)
+        factors = factors_for(self.subject.user)
         factor = choose(factors, factor_id) or choose(factors, None)
         resend = resend_at(factor.device) if factor is not None else None
         context = self.get_context_data(

@@ -18,7 +18,7 @@ from django_otp.oath import hotp_match
 from django_otp.provisioning import otpauth_url, setting_str
 from django_otp.secret_storage import SecretKeyField, SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
-from django_otp.verification import TokenMatch
+from django_otp.verification import TokenMatch, TokenRejected
 
 #: The largest counter that can be consumed: the next one must still fit the BigIntegerField.
 _MAX_COUNTER = 2**63 - 2
@@ -66,6 +66,8 @@ class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         """Find the first of counters ``counter .. counter + tolerance`` that gives ``token``.
 
         Consuming the match moves the counter past it, unless a parallel request already did.
+        A token of one of the ``tolerance + 1`` counters just before ``counter`` (used, or
+        skipped by a later code) is refused as ``replayed_token``.
         """
         key = self.usable_key()
         if key is None or self.digits not in self.USABLE_DIGITS:
@@ -73,6 +75,9 @@ class HOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         counters = range(max(self.counter, 0), min(self.counter + self.tolerance, _MAX_COUNTER) + 1)
         matched = hotp_match(key, int(token), counters, self.digits)
         if matched is None:
+            used = range(max(self.counter - self.tolerance - 1, 0), max(self.counter, 0))
+            if hotp_match(key, int(token), used, self.digits) is not None:
+                raise TokenRejected("replayed_token")
             return None
         return TokenMatch(condition=Q(counter__lte=matched), changes={"counter": matched + 1})
 

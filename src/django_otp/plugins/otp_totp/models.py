@@ -15,11 +15,11 @@ from django.db.models import Q
 
 from django_otp.app_settings import app_settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
-from django_otp.oath import totp_match
+from django_otp.oath import hotp_match, totp_match
 from django_otp.provisioning import otpauth_url, setting_str
 from django_otp.secret_storage import SecretKeyField, SecretKeyMixin
 from django_otp.util import hex_validator, random_hex
-from django_otp.verification import TokenMatch
+from django_otp.verification import TokenMatch, TokenRejected
 
 #: The largest time step that can be recorded in ``last_t`` (a BigIntegerField).
 _MAX_STEP = 2**63 - 1
@@ -91,7 +91,9 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         """Find the step within ``tolerance`` of now (plus drift) whose token is ``token``.
 
         Steps at or below ``last_t`` are never matched, and consuming the match raises
-        ``last_t`` to it unless a parallel request already used that step or a later one.
+        ``last_t`` to it unless a parallel request already used that step or a later one. A
+        token of a step of the window that was used already is refused as
+        ``replayed_token`` (see :meth:`_refuse_replay`).
         """
         key = self.usable_key()
         if key is None or self.digits not in self.USABLE_DIGITS or self.step <= 0:
@@ -103,6 +105,7 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
             key, int(token), t, self.tolerance, max(self.last_t + 1, 0), self.digits
         )
         if matched_t is None:
+            self._refuse_replay(key, int(token), t)
             return None
         changes: dict[str, Any] = {"last_t": matched_t}
         drift = self.drift + matched_t - t
@@ -113,6 +116,17 @@ class TOTPDevice(SecretKeyMixin, TimestampMixin, ThrottlingMixin, Device):
         ):
             changes["drift"] = drift
         return TokenMatch(condition=Q(last_t__lt=matched_t), changes=changes)
+
+    def _refuse_replay(self, key: bytes, token: int, t: int) -> None:
+        """Raise ``TokenRejected("replayed_token")`` if ``token`` is the code of a step of
+        the window around ``t`` that was used already (at or below ``last_t``).
+
+        Only a token that matched nothing comes here, and only a window that reaches back to
+        ``last_t`` costs anything: a TOTP step's code is the HOTP code of the step number.
+        """
+        used = range(max(t - self.tolerance, 0), min(self.last_t, t + self.tolerance) + 1)
+        if used and hotp_match(key, token, used, self.digits) is not None:
+            raise TokenRejected("replayed_token")
 
     @property
     def config_url(self) -> str:

@@ -1,35 +1,28 @@
-"""The three WebAuthn ceremonies as request-level operations: register, verify, sign in.
+"""The WebAuthn ceremonies as request-level operations: what every ceremony shares, and the
+registration (the verification is in :mod:`.assertions`, the sign-in's in :mod:`.signin`
+and :mod:`.passwordless`).
 
 Each ceremony is a ``begin`` that stores a fresh challenge in the session, bound to the
 ceremony type, the user and a deadline, and answers the options; and a ``complete`` that takes
 that challenge out of the session first (so it is used once, whatever happens), decodes the
-browser's response and checks it. An assertion is verified by the core's
-:func:`django_otp.flows.verify.verify_device`, so throttling, failure counts and signals are
-the same as for any device, and a success marks the session as any device does.
+browser's response and checks it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.shortcuts import resolve_url
 
 from django_otp import user_has_device
 from django_otp.app_settings import app_settings
-from django_otp.assurance.policies import get_policy
-from django_otp.assurance.proofs import Proof, method_of
 from django_otp.assurance.state import state_for
 from django_otp.flows import stepup
-from django_otp.flows.verify import mark_verified, verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
 from django_otp.plugins.otp_webauthn.messages import default_name
 from django_otp.plugins.otp_webauthn.models import (
@@ -43,12 +36,11 @@ __all__ = [
     "Result",
     "begin_ceremony",
     "begin_registration",
-    "begin_verification",
     "complete_registration",
-    "complete_verification",
+    "credentials",
     "failed",
+    "signed_in",
     "take_ceremony",
-    "verify_assertion",
 ]
 
 #: The session key of the pending ceremony (one at a time per session).
@@ -63,6 +55,8 @@ class Result:
     status: int = 200
     data: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    #: The device just proved, when the person asked to trust this browser with it.
+    trust: Any = None
 
     @property
     def ok(self) -> bool:
@@ -74,8 +68,8 @@ def failed(error: str, status: int = 400, reason: str | None = None, **data: Any
     return Result(error, status, data, reason)
 
 
-def _signed_in(step: Callable[..., Result]) -> Callable[..., Result]:
-    """Answer ``login_required`` (401) to a visitor who is not signed in."""
+def signed_in(step: Callable[..., Result]) -> Callable[..., Result]:
+    """Make ``step`` answer ``login_required`` (401) to a visitor who is not signed in."""
 
     @functools.wraps(step)
     def run(request: HttpRequest, *args: Any) -> Result:
@@ -118,7 +112,8 @@ def take_ceremony(request: HttpRequest, kind: str, user: Any = None) -> dict[str
     return pending
 
 
-def _credentials(devices: Any) -> list[tuple[bytes, list[str]]]:
+def credentials(devices: Any) -> list[tuple[bytes, list[str]]]:
+    """The ``(credential id, transports)`` pairs of ``devices``' values, for the options."""
     return [(bytes(cid), list(transports or ())) for cid, transports in devices]
 
 
@@ -138,7 +133,7 @@ def _enrolment_refusal(request: HttpRequest) -> Result | None:
     return failed("verification_required", 403, step_up_url=stepup.step_up_url("recent", next_url))
 
 
-@_signed_in
+@signed_in
 def begin_registration(request: HttpRequest) -> Result:
     """Options to add a passkey or security key to the signed-in user."""
     user: Any = request.user
@@ -155,7 +150,7 @@ def begin_registration(request: HttpRequest) -> Result:
         user_handle=WebAuthnUserHandle.for_user(user),
         user_name=name,
         display_name=str(full_name),
-        exclude=_credentials(existing),
+        exclude=credentials(existing),
         require_uv=uv,
     )
     return Result(data=options)
@@ -169,7 +164,7 @@ def _device_name(value: Any, registered: ceremony.Registered) -> str:
     return name or str(default_name(kind))
 
 
-@_signed_in
+@signed_in
 def complete_registration(request: HttpRequest, data: Any) -> Result:
     """Check a new credential (L3 7.1) and store it as a confirmed device of the user."""
     user: Any = request.user
@@ -206,87 +201,3 @@ def complete_registration(request: HttpRequest, data: Any) -> Result:
     except IntegrityError:
         return failed("credential_exists")
     return Result(data={"device": device.persistent_id, "name": device.name})
-
-
-def _needs_uv(request: HttpRequest, policy: Any, devices: list[WebAuthnDevice]) -> bool:
-    """Whether ``policy`` can be met by these devices only with user verification."""
-    if policy is None:
-        return False
-    state = state_for(request)
-
-    def meets(device: WebAuthnDevice, uv: bool) -> bool:
-        proof = Proof(method_of(device), device.persistent_id, state.now, *device.proof_of(uv))
-        return state.would_satisfy(policy, proof)
-
-    without = any(meets(device, False) for device in devices)
-    return not without and any(meets(device, True) for device in devices)
-
-
-def _policy(name: Any) -> str | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return str(get_policy(name).name)
-    except ImproperlyConfigured:
-        return None
-
-
-@_signed_in
-def begin_verification(request: HttpRequest, data: Any) -> Result:
-    """Options to prove one of the signed-in user's keys (second factor or step-up)."""
-    user: Any = request.user
-    devices = list(WebAuthnDevice.objects.devices_for_user(user, confirmed=True))
-    if not devices:
-        return failed("no_credentials")
-    policy = _policy(data.get("policy"))
-    uv = ceremony.uv_required() or _needs_uv(request, policy, devices)
-    next_url = stepup.safe_next(request, data.get("next"))
-    challenge = begin_ceremony(request, "verify", uv=uv, user=user, policy=policy, next=next_url)
-    allow = _credentials((device.credential_id, device.transports) for device in devices)
-    return Result(
-        data=ceremony.authentication_options(challenge=challenge, allow=allow, require_uv=uv)
-    )
-
-
-def verify_assertion(
-    device: WebAuthnDevice, assertion: wire.Assertion, pending: dict[str, Any]
-) -> Result:
-    """Run the assertion through the core's verification path."""
-    handle = WebAuthnUserHandle.objects.filter(user_id=device.user_id).first()
-    assertion = dataclasses.replace(
-        assertion,
-        challenge=pending["challenge"],
-        require_uv=bool(pending["uv"]),
-        user_handle_expected=handle.value if handle is not None else None,
-    )
-    result = verify_device(device, assertion)
-    if result.ok:
-        return Result()
-    if result.error == "throttled":
-        return failed("throttled", 429)
-    if result.error == "verification_not_allowed":
-        return failed("verification_failed", 403, reason="not_allowed")
-    return failed("verification_failed", 403, reason=result.reason)
-
-
-@_signed_in
-def complete_verification(request: HttpRequest, data: Any) -> Result:
-    """Check an assertion of the signed-in user's key (L3 7.2) and mark the session."""
-    user: Any = request.user
-    pending = take_ceremony(request, "verify", user)
-    assertion = wire.parse_assertion(data)
-    if pending is None:
-        return failed("ceremony_expired")
-    devices = WebAuthnDevice.objects.devices_for_user(user, confirmed=True)
-    device = devices.by_credential_id(assertion.credential_id).first()
-    if device is None:
-        return failed("unknown_credential")
-    result = verify_assertion(device, assertion, pending)
-    if not result.ok:
-        return result
-    if pending.get("policy"):
-        stepup.complete(request, device, pending["policy"])
-    else:
-        mark_verified(request, device)
-    redirect = pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
-    return Result(data={"device": device.persistent_id, "redirect": redirect})

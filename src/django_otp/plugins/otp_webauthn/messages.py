@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ERRORS", "REASONS", "default_name", "message_for"]
+__all__ = ["ERRORS", "REASONS", "THROTTLED_WAIT", "default_name", "message_for"]
 
 #: Messages by error code of :class:`~django_otp.plugins.otp_webauthn.flows.Result`.
 ERRORS: dict[str, Any] = {
@@ -25,7 +25,11 @@ ERRORS: dict[str, Any] = {
     "throttled": _("Too many failed attempts. Please wait a little and try again."),
     "passwordless_disabled": _("Signing in with a passkey is not enabled on this site."),
     "account_disabled": _("This account cannot sign in with a passkey."),
+    "signin_expired": _("Your sign-in took too long and was stopped. Enter your password again."),
 }
+
+#: A refusal by throttling, with how long to wait (``%(wait)s``, "45 seconds").
+THROTTLED_WAIT = _("Too many failed attempts. Try again in %(wait)s.")
 
 #: More precise messages for some refusal reasons.
 REASONS: dict[str, Any] = {

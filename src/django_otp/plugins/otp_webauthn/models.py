@@ -106,6 +106,12 @@ class WebAuthnDevice(TimestampMixin, ThrottlingMixin, Device):
         """The throttle factor from ``OTP_WEBAUTHN_THROTTLE_FACTOR`` (default 1), read now."""
         return app_settings.OTP_WEBAUTHN_THROTTLE_FACTOR
 
+    @classmethod
+    def otp_passwordless_template(cls) -> str | None:
+        """The snippet "Sign in with a passkey" for the sign-in's password page, while
+        ``OTP_WEBAUTHN_PASSWORDLESS`` is on (see ``flows.factors.passwordless_templates``)."""
+        return "otp_webauthn/login.html" if app_settings.OTP_WEBAUTHN_PASSWORDLESS else None
+
     @property
     def kind(self) -> str:
         """``"passkey"`` (synced, stored on the authenticator, or built into the device),

@@ -1,9 +1,10 @@
 """Passwordless sign-in: a passkey alone signs its user in, verified by that passkey.
 
 Off unless ``OTP_WEBAUTHN_PASSWORDLESS``; the ceremony asks for any credential of the site
-with user verification, finds the account by the credential's user handle, and logs in with
-the same ``django.contrib.auth.login()`` and ``django_otp.login()`` calls as a password and
-a device would, without a password proof.
+with user verification, finds the account by the credential's user handle, and signs in with
+the sign-in's :func:`django_otp.flows.signin.finish` (one ``login()``, the passkey's proof
+and no password proof). Like the password it stands in for, each attempt counts against the
+client's ``password`` limit of :mod:`django_otp.flows.limits` until it succeeds.
 """
 
 from __future__ import annotations
@@ -11,21 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import auth
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
 
 from django_otp.app_settings import app_settings
-from django_otp.flows import stepup
-from django_otp.flows.verify import NO_PASSWORD
+from django_otp.flows import limits, signin, stepup
+from django_otp.flows.verify import verify_device
 from django_otp.plugins.otp_webauthn import ceremony, wire
-from django_otp.plugins.otp_webauthn.flows import (
-    Result,
-    begin_ceremony,
-    failed,
-    take_ceremony,
-    verify_assertion,
-)
+from django_otp.plugins.otp_webauthn.assertions import answer, bind, throttled
+from django_otp.plugins.otp_webauthn.flows import Result, begin_ceremony, failed, take_ceremony
 from django_otp.plugins.otp_webauthn.models import WebAuthnDevice, WebAuthnUserHandle
 
 __all__ = ["begin_login", "complete_login"]
@@ -57,6 +52,9 @@ def complete_login(request: HttpRequest, data: Any) -> Result:
     assertion = wire.parse_assertion(data)
     if pending is None:
         return failed("ceremony_expired")
+    admission = limits.claim_client(request, "password")
+    if admission is not None and not admission.admitted:
+        return throttled(admission.retry_at)
     user: Any = None
     if assertion.user_handle:
         user = WebAuthnUserHandle.user_of(assertion.user_handle)
@@ -68,11 +66,12 @@ def complete_login(request: HttpRequest, data: Any) -> Result:
         return failed("unknown_credential")
     if not _may_sign_in(user):
         return failed("account_disabled", 403)
-    result = verify_assertion(device, assertion, pending)
+    # The account was found by the assertion's user handle: it is the one expected.
+    result = verify_device(device, bind(device, assertion, pending, handle=assertion.user_handle))
     if not result.ok:
-        return result
-    user.otp_device = device
-    setattr(user, NO_PASSWORD, True)
-    auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        return answer(result)
+    limits.release_client(request, "password")
+    backend = settings.AUTHENTICATION_BACKENDS[0]
+    signin.finish(request, signin.Subject(user, backend, password=False), device)
     redirect = pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
     return Result(data={"device": device.persistent_id, "redirect": redirect})

@@ -4,7 +4,9 @@ answers its result; ``django_otp.urls`` names them ``otp:webauthn-*``.
 Every endpoint is a ``POST`` protected by Django's CSRF check (the browser module sends the
 token in ``X-CSRFToken``). A body that is not JSON, too large, of another content type, or
 holds a malformed credential is answered ``400`` with ``{"error": "malformed"}`` and nothing
-is stored or counted.
+is stored or counted. A verification whose body asks to trust this browser
+(``"remember": true``, the sign-in's checkbox) sets the remembered-browser cookie of
+:func:`django_otp.flows.remember.remember` on the response.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from django_otp.plugins.otp_webauthn import flows, passwordless, wire
+from django_otp.flows import remember
+from django_otp.plugins.otp_webauthn import flows, passwordless, signin, wire
 from django_otp.plugins.otp_webauthn.messages import message_for
 
 __all__ = [
@@ -70,7 +73,10 @@ def _endpoint(step: Callable[[HttpRequest, Any], flows.Result]) -> Callable[...,
         except wire.Malformed as error:
             return _malformed(error.field)
         if result.ok:
-            return JsonResponse(result.data)
+            response = JsonResponse(result.data)
+            if result.trust is not None:
+                remember.remember(request, response, result.trust)
+            return response
         body = {
             "error": result.error,
             "reason": result.reason,
@@ -94,7 +100,7 @@ def _without_body(step: Callable[[HttpRequest], flows.Result]) -> Any:
 
 register_begin = _endpoint(_without_body(flows.begin_registration))
 register_complete = _endpoint(flows.complete_registration)
-verify_begin = _endpoint(flows.begin_verification)
-verify_complete = _endpoint(flows.complete_verification)
+verify_begin = _endpoint(signin.begin_verification)
+verify_complete = _endpoint(signin.complete_verification)
 login_begin = _endpoint(passwordless.begin_login)
 login_complete = _endpoint(passwordless.complete_login)

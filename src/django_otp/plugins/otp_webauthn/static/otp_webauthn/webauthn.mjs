@@ -108,7 +108,10 @@ function say(element, text, failed) {
 function explain(element, error, started, timeout) {
   const messages = element.dataset;
   if (error instanceof ServerError) {
-    if (error.data.step_up_url) window.location.assign(error.data.step_up_url);
+    // The server names the page to go on from: the step-up page, or the password page of a
+    // sign-in that took too long.
+    const next = error.data.step_up_url || error.data.redirect;
+    if (next) window.location.assign(next);
     return error.data.message || messages.msgError;
   }
   if (CANCELLED.has(error.name)) {
@@ -145,6 +148,9 @@ async function ceremony(element, { mediation, signal } = {}) {
   const body = credentialJSON(credential);
   const name = element.querySelector("[name=name]");
   if (kind === "register" && name && name.value.trim()) body.name = name.value.trim();
+  // "Trust this browser" of the sign-in's second step, read when the key has answered.
+  const trust = element.querySelector("[name=otp_remember]");
+  if (kind === "verify" && trust && trust.checked) body.remember = true;
   const result = await post(data.complete, data.csrf, body);
   if (kind === "register") {
     say(element, data.msgDone, false);
