@@ -4,53 +4,30 @@ all at once behind the ``recent`` policy, each revocation announced by ``browser
 from __future__ import annotations
 
 import datetime
-from importlib import import_module
 from typing import Any
 from unittest import mock
 
-from django.conf import settings
-from django.contrib import auth
-from django.contrib.auth.models import AnonymousUser
-from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
-import django_otp
 from django_otp.account import sections
 from django_otp.account.sections import DeviceSection
 from django_otp.contrib.remember.models import RememberedBrowser
 from django_otp.flows import remember
-from django_otp.models import Device
 from tests.account.helpers import (
+    CHROME,
+    COOKIE,
     OVERVIEW,
     AccountTestCase,
     add_backup,
     add_email,
     add_hotp,
     add_totp,
+    trusted_browser,
 )
 from tests.flows.test_remember import Receiver
 
 PAGE = "/otp/security/browsers/"
-COOKIE = "otp_remember"
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
-CHROME = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/140.0.0.0 Safari/537.36"
-)
-
-
-def trusted_browser(user: Any, device: Device, agent: str = FIREFOX) -> tuple[Any, str]:
-    """A browser of ``user`` remembered right after proving ``device``: its row and cookie."""
-    request = RequestFactory().get("/", HTTP_USER_AGENT=agent)
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    request.user = AnonymousUser()
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    django_otp.login(request, device)
-    response = HttpResponse()
-    result = remember.remember(request, response, device)
-    assert result.ok, result.error
-    return result.browser, response.cookies[COOKIE].value
 
 
 @override_settings(OTP_REMEMBER_DAYS=30)

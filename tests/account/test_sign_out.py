@@ -11,14 +11,14 @@ from unittest import mock
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.test import AsyncClient, Client, override_settings
 from django.utils import timezone
 
-from django_otp import signals
+from django_otp import devices, signals
 from django_otp.contrib.remember.models import AssuranceReset, RememberedBrowser
 from django_otp.internal.session_keys import SIGNED_IN_SESSION_KEY
-from tests.account.helpers import OVERVIEW, AccountTestCase, add_totp, code
-from tests.account.test_browsers import COOKIE, trusted_browser
+from tests.account.helpers import COOKIE, OVERVIEW, AccountTestCase, add_totp, code, trusted_browser
 from tests.browser.sessions import signed_in_session_key
 from tests.flows.test_remember import Receiver
 
@@ -174,3 +174,16 @@ class OrdinaryRequestCostTests(AccountTestCase):
             assert whoami(there)["verified"] is True
         session_of(self.alice, self.phone).post(PAGE)
         assert whoami(there)["authenticated"] is False
+
+    @override_settings(OTP_CACHE="default")
+    def test_a_cache_entry_of_an_earlier_version_is_read_again(self) -> None:
+        shared = caches["default"]
+        key = devices.cache_key(self.phone.persistent_id)
+        values = [self.phone.pk, self.alice.pk, True, self.phone.name]
+        shared.set(key, [self.phone.model_label(), values, None])  # no sign-out instant
+        session_of(self.alice, self.phone).post(PAGE)
+        shared.set(key, [self.phone.model_label(), values, None])  # as another process might
+        with self.assertNumQueries(1):
+            device = devices.load(self.phone.persistent_id)
+        assert device is not None and device.otp_signed_out_at is not None
+        assert len(shared.get(key)) == 4
