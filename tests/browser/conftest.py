@@ -69,8 +69,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def base_url(live_server: LiveServer) -> str:
-    """The live server's URL; its host must be ``localhost`` for WebAuthn (see webauthn.py)."""
+def base_url(django_db_setup: None, live_server: LiveServer) -> str:
+    """The live server's URL; its host must be ``localhost`` for WebAuthn (see webauthn.py).
+
+    The test database is set up first: a live server started before it would take the
+    settings' in-memory name for the database and share one connection among its threads,
+    which SQLite does not survive once the name points to the test file.
+    """
     assert urlsplit(live_server.url).hostname == "localhost", live_server.url
     return live_server.url
 

@@ -4,9 +4,11 @@ ended by revocation, expiry, a new password, the device's removal or "revoke eve
 from __future__ import annotations
 
 import datetime
+import unittest
 from http.cookies import Morsel
 from typing import Any
 
+import django
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
@@ -254,6 +256,7 @@ class RecallTests(RememberTestCase):
             assert client.get("/protected/bare/").content == b"secret"
             assert client.session[DEVICE_ID_SESSION_KEY] == self.totp.persistent_id
 
+    @unittest.skipUnless(django.VERSION >= (5, 0), "request.auser() is new in Django 5.0")
     def test_asynchronous_requests_recall_too(self) -> None:
         cookie = self.remembered_cookie()
         client = self.new_session(cookie)
