@@ -85,6 +85,13 @@ class AddPasskeyPageTests(PasskeyTestCase):
         self.assertContains(response, "“Laptop” was added.")
         self.assertContains(response, '<h3 class="otp-device-name">Laptop</h3>')
 
+    def test_after_a_first_key_the_overview_asks_for_it(self) -> None:
+        self.sign_in(self.alice)
+        assert self.register("Laptop").status_code == 200
+        self.assertStepUp(self.client.get(ADDED), "default", ADDED)
+        page = self.client.get(ADDED, follow=True).content.decode()
+        assert 'data-otp-webauthn="verify"' in page and "was added" not in page
+
     def test_only_a_key_of_the_user_added_just_now_is_named(self) -> None:
         phone = add_totp(self.alice)
         old = add_passkey(self.alice, "Old key")
