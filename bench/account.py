@@ -1,9 +1,10 @@
-"""Statements and time of the security overview (``otp:security``), with 1 and 5 devices.
+"""Statements and time of the security overview (``otp:security``), with 1 device and 1
+remembered browser, and with 5 devices and 3 browsers.
 
 Each database is measured in a child process (``python -m bench.account DB``) with the
 settings of :mod:`bench.settings` and a throw-away database, as in :mod:`bench.verification`.
-The statement count must not grow with the number of devices: one query per device model,
-whatever the number of rows.
+The statement count must not grow with the number of devices or browsers: one query per
+device model and one for the browsers, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from bench.verification import BATCH, ROUNDS, Case, none, run_per_database
 
-DEVICES = (1, 5)
+#: The cases: devices, remembered browsers.
+CASES = ((1, 1), (5, 3))
 
 
 def run() -> None:
@@ -57,23 +59,28 @@ def _worker(db: str) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
+    from tests.account.helpers import COOKIE, trusted_browser
     from tests.browser.sessions import signed_in_session_key
 
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         cases = []
-        for count in DEVICES:
+        for count, browsers in CASES:
             user, device = _user_with_devices(f"user{count}", count)
             client = Client()
             client.cookies[settings.SESSION_COOKIE_NAME] = signed_in_session_key(user, device)
+            for _ in range(browsers):
+                client.cookies[COOKIE] = trusted_browser(user, device)[1]
+            rows = count + browsers
 
-            def get(_: Any, client: Any = client, count: int = count) -> None:
+            def get(_: Any, client: Any = client, rows: int = rows) -> None:
                 response = client.get("/otp/security/")
                 assert response.status_code == 200, response.status_code
-                assert response.content.count(b'class="otp-device"') == count
+                assert response.content.count(b'class="otp-device"') == rows
 
-            cases.append(Case(f"overview, {count} device{'s' if count > 1 else ''}", none, get))
+            name = f"overview, {count} device{'s' if count > 1 else ''}, {browsers} browser"
+            cases.append(Case(name + ("s" if browsers > 1 else ""), none, get))
         for case in cases:
             case.count()
         for _ in range(ROUNDS):
@@ -82,7 +89,7 @@ def _worker(db: str) -> None:
         print(f"{db} ({connection.vendor})")
         print(f"  {'figure':<40} {'stmts':>5} {'ms':>8}  target")
         for case in cases:
-            target = "statements independent of the devices"
+            target = "statements independent of the devices and browsers"
             print(f"  {case.name:<40} {case.statements:>5} {case.micros / 1000:>8.2f}  {target}")
     finally:
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)

@@ -134,7 +134,18 @@ def run(key_hex: str, *backup_codes: str) -> dict[str, Any]:
     seen.update(_enrolment())
     seen.update(_walled_newcomer())
     seen.update(_first_superuser())
+    seen.update(_sign_out_everywhere(by_email, two_step))
     return seen
+
+
+def _sign_out_everywhere(here: Any, there: Any) -> dict[str, Any]:
+    """The demo user, signed in in two browsers, signs out everywhere from one of them."""
+    return {
+        "there_before": _seen(there.get("/secret/")),
+        "sign_out_page": _seen(here.get("/otp/security/sign-out/")),
+        "signed_out": _seen(here.post("/otp/security/sign-out/")),
+        "there_after": _seen(there.get("/secret/")),
+    }
 
 
 def _enrolment() -> dict[str, Any]:
@@ -163,12 +174,12 @@ def _passkey(visitor: Any) -> dict[str, Any]:
     def post(client: Any, url: str, body: Any) -> Any:
         return client.post(url, json.dumps(body), content_type="application/json")
 
-    seen: dict[str, Any] = {"passkeys_page": _seen(visitor.get("/passkeys/"))}
+    seen: dict[str, Any] = {"passkeys_page": _seen(visitor.get("/otp/security/passkey/"))}
     key = Authenticator()
     options = post(visitor, "/otp/webauthn/register/begin/", {}).json()
     body = {**key.register(options), "name": "demo-passkey"}
     seen["passkey_register"] = _seen(post(visitor, "/otp/webauthn/register/complete/", body))
-    seen["passkeys_after"] = _seen(visitor.get("/passkeys/"))
+    seen["passkeys_after"] = _seen(visitor.get("/otp/security/passkey/added/", follow=True))
     stranger = Client()
     seen["login_page"] = _seen(stranger.get("/otp/login/?next=/secret/"))
     options = post(stranger, "/otp/webauthn/login/begin/", {"next": "/secret/"}).json()

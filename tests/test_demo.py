@@ -352,12 +352,16 @@ def test_a_trusted_browser_signs_in_with_the_password_alone(visits: dict[str, An
 
 
 def test_demo_user_adds_a_passkey_and_signs_in_with_it(visits: dict[str, Any]) -> None:
+    assert 'href="/otp/security/passkey/"' in visits["verified_security"]["body"]
+    assert "demo-passkey" not in visits["verified_security"]["body"]
     page = visits["passkeys_page"]
     assert page["status"] == 200
     assert 'data-otp-webauthn="register"' in page["body"]
-    assert "You have no passkey or security key yet." in page["body"]
+    assert 'data-next="/otp/security/passkey/added/"' in page["body"]
     assert visits["passkey_register"]["status"] == 200, visits["passkey_register"]
-    assert "<td>demo-passkey</td>" in visits["passkeys_after"]["body"]
+    after = visits["passkeys_after"]["body"]
+    assert "“demo-passkey” was added." in after
+    assert '<h3 class="otp-device-name">demo-passkey</h3>' in after
     login_page = visits["login_page"]["body"]
     assert 'data-otp-webauthn="login"' in login_page and 'data-autofill="1"' in login_page
     assert 'autocomplete="username webauthn"' in login_page
@@ -382,3 +386,11 @@ def test_the_classic_login_page_stays_for_compatibility(visits: dict[str, Any]) 
     assert page["status"] == 200
     assert 'name="otp_token"' in page["body"] and "Trust this browser for 30 days" in page["body"]
     assert 'href="/classic-login/"' in visits["verified_home"]["body"]
+
+
+def test_signing_out_everywhere_ends_the_other_session(visits: dict[str, Any]) -> None:
+    assert visits["there_before"]["status"] == 200
+    assert "Sign out everywhere?" in visits["sign_out_page"]["body"]
+    assert "You are signed out everywhere" in visits["signed_out"]["body"]
+    assert visits["there_after"]["status"] == 302
+    assert visits["there_after"]["location"].startswith("/otp/login/?next=/secret/")

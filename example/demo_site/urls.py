@@ -20,7 +20,6 @@ urlpatterns = [
     path("secret/", views.secret, name="secret"),
     path("recent/", views.recent, name="recent"),
     path("strong/", views.strong, name="strong"),
-    path("passkeys/", views.passkeys, name="passkeys"),
     path("otp/", include("django_otp.urls")),
     path("admin/", admin.site.urls),
 ]

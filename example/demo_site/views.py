@@ -4,7 +4,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from django_otp.decorators import otp_required
-from django_otp.plugins.otp_webauthn.models import WebAuthnDevice
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -28,10 +27,3 @@ def recent(request: HttpRequest) -> HttpResponse:
 def strong(request: HttpRequest) -> HttpResponse:
     """A page behind the ``aal2`` policy: two kinds of factor (an emailed code is not one)."""
     return render(request, "demo_site/policy.html", {"policy": "aal2"})
-
-
-@otp_required
-def passkeys(request: HttpRequest) -> HttpResponse:
-    """List the user's passkeys and security keys and add one (the plugin's snippets)."""
-    devices = WebAuthnDevice.objects.devices_for_user(request.user).order_by("pk")
-    return render(request, "demo_site/passkeys.html", {"devices": devices})

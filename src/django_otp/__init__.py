@@ -36,9 +36,12 @@ def login(request: HttpRequest, device: Device | None) -> None:
 
 
 def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    """Record the password proof and persist ``user.otp_device`` (set by the OTP forms)."""
+    """Record when the session signed in and the password proof, and persist
+    ``user.otp_device`` (set by the OTP forms)."""
+    from django_otp.flows.sessions import record_sign_in
     from django_otp.flows.verify import record_password
 
+    record_sign_in(request)
     record_password(request, user)
     if hasattr(user, "otp_device"):
         login(request, user.otp_device)

@@ -8,8 +8,9 @@ also expire after ``OTP_CACHE_TIMEOUT`` seconds. The device comes back as a mode
 whose other fields load on first use.
 
 When ``django_otp.contrib.remember`` is installed, the same query (or cache entry) also
-carries the instant its user last revoked everything, as ``otp_reset_at`` (a Unix time or
-``None``), so that revocation ends every session without another query.
+carries the instants its user last revoked everything and signed out everywhere, as
+``otp_reset_at`` and ``otp_signed_out_at`` (Unix times or ``None``), so that revocation ends
+the assurance, and signing out everywhere the sign-in, of every session without another query.
 """
 
 from __future__ import annotations
@@ -44,18 +45,26 @@ def cache_key(persistent_id: str) -> str:
 
 
 def _with_reset(devices: QuerySet) -> QuerySet:
-    """Annotate the device's user's last revocation, when the remember app is installed."""
+    """Annotate the device's user's last revocation and last sign-out everywhere, when the
+    remember app is installed (subqueries of the device's own query)."""
     if not apps.is_installed("django_otp.contrib.remember"):
         return devices
     resets = apps.get_model("otp_remember", "AssuranceReset")._default_manager
-    at = resets.filter(user=OuterRef("user_id")).values("at")[:1]
-    return devices.annotate(_otp_reset=Subquery(at))
+    row = resets.filter(user=OuterRef("user_id"))
+    return devices.annotate(
+        _otp_reset=Subquery(row.values("at")[:1]),
+        _otp_signed_out=Subquery(row.values("signed_out_at")[:1]),
+    )
+
+
+def _timestamp(value: Any) -> float | None:
+    return value.timestamp() if value is not None else None
 
 
 def _prepare(device: Device | None) -> Device | None:
     if device is not None:
-        reset = getattr(device, "_otp_reset", None)
-        device.otp_reset_at = reset.timestamp() if reset is not None else None  # type: ignore[attr-defined]
+        device.otp_reset_at = _timestamp(getattr(device, "_otp_reset", None))  # type: ignore[attr-defined]
+        device.otp_signed_out_at = _timestamp(getattr(device, "_otp_signed_out", None))  # type: ignore[attr-defined]
     return device
 
 
@@ -63,17 +72,24 @@ def _entry(device: Device | None) -> Any:
     if device is None:
         return _ABSENT
     values = [getattr(device, name) for name in _CACHED_FIELDS]
-    return [device.model_label(), values, device.otp_reset_at]  # type: ignore[attr-defined]
+    instants = [device.otp_reset_at, device.otp_signed_out_at]  # type: ignore[attr-defined]
+    return [device.model_label(), values, *instants]
+
+
+def _usable(entry: Any) -> bool:
+    """Whether ``entry`` is one this version writes (an older one is read again)."""
+    return entry == _ABSENT or (isinstance(entry, list) and len(entry) == 4)
 
 
 def _rebuild(entry: Any) -> Device | None:
     if entry == _ABSENT:
         return None
-    label, values, reset_at = entry
+    label, values, reset_at, signed_out_at = entry
     model = apps.get_model(label)
     db = router.db_for_read(model)
     device = model.from_db(db, list(_CACHED_FIELDS), list(values))
     device.otp_reset_at = reset_at
+    device.otp_signed_out_at = signed_out_at
     return device
 
 
@@ -86,11 +102,12 @@ def _query(persistent_id: str) -> QuerySet | None:
 
 
 def load(persistent_id: str) -> Device | None:
-    """The device ``persistent_id`` names (``None`` if none), with ``otp_reset_at``."""
+    """The device ``persistent_id`` names (``None`` if none), with ``otp_reset_at`` and
+    ``otp_signed_out_at``."""
     shared = cache()
     if shared is not None:
         entry = shared.get(cache_key(persistent_id))
-        if entry is not None:
+        if entry is not None and _usable(entry):
             return _rebuild(entry)
     devices = _query(persistent_id)
     device = _prepare(devices.first()) if devices is not None else None
@@ -104,7 +121,7 @@ async def aload(persistent_id: str) -> Device | None:
     shared = cache()
     if shared is not None:
         entry = await shared.aget(cache_key(persistent_id))
-        if entry is not None:
+        if entry is not None and _usable(entry):
             return _rebuild(entry)
     devices = _query(persistent_id)
     device = _prepare(await devices.afirst()) if devices is not None else None

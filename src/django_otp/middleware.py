@@ -5,8 +5,9 @@
 lazily: nothing is read until it is touched, anonymous users cost no query and a verified
 session costs one (the device; none with ``OTP_CACHE``). It enforces ``OTP_ENFORCE_FOR``
 (see :mod:`django_otp.flows.enforce`; nothing is done when it is not set) and
-``OTP_PATH_POLICIES``, and lets a remembered browser verify a new session
-(:mod:`django_otp.flows.recall`).
+``OTP_PATH_POLICIES``, lets a remembered browser verify a new session
+(:mod:`django_otp.flows.recall`), and ends a session whose user signed out everywhere since
+(:mod:`django_otp.flows.sessions`).
 :func:`request_is_verified` and :func:`ensure_verification` run the same verification where
 the middleware is not installed.
 """
@@ -31,7 +32,7 @@ from django_otp.assurance.verified import (
     is_verified,
     request_is_verified,
 )
-from django_otp.flows import enforce, recall
+from django_otp.flows import enforce, recall, sessions
 from django_otp.flows.stepup import refusal
 from django_otp.signals import current_request
 
@@ -43,8 +44,11 @@ _AsyncUserCheck = Callable[[HttpRequest, Any], Awaitable[Any]]
 
 def _verify(request: HttpRequest, user: Any) -> Any:
     """Annotate ``user`` with ``otp_device`` and ``is_verified`` from ``request.session``;
-    a new session that no device verifies may be verified by a remembered browser."""
+    a new session that no device verifies may be verified by a remembered browser, and a
+    session that signed in before its user signed out everywhere ends (the anonymous user)."""
     annotate(request, user)
+    if sessions.signed_out(user):
+        return sessions.end(request)
     recall.restore(request, user)
     return user
 
@@ -52,20 +56,18 @@ def _verify(request: HttpRequest, user: Any) -> Any:
 async def _averify(request: HttpRequest, user: Any) -> Any:
     """Async variant of :func:`_verify`."""
     await aannotate(request, user)
+    if sessions.signed_out(user):
+        return await sessions.aend(request)
     await recall.arestore(request, user)
     return user
 
 
 def _verify_if_needed(request: HttpRequest, user: Any) -> Any:
-    if not annotated(user):
-        _verify(request, user)
-    return user
+    return user if annotated(user) else _verify(request, user)
 
 
 async def _averify_if_needed(request: HttpRequest, user: Any) -> Any:
-    if not annotated(user):
-        await _averify(request, user)
-    return user
+    return user if annotated(user) else await _averify(request, user)
 
 
 async def _checked_auser(

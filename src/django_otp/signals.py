@@ -95,6 +95,11 @@ factor_removed = Signal()
 #: device's class. Arguments: ``device``, ``user``, ``request``, ``count`` (never the codes).
 backup_codes_generated = Signal()
 
+#: A person signed out everywhere: every session of theirs ends, and every remembered browser
+#: (each revocation also sends ``browser_revoked``); ``sender`` is the ``AssuranceReset``
+#: model. Arguments: ``user``, ``request``, ``browsers`` (how many browsers were revoked).
+signed_out_everywhere = Signal()
+
 
 def send_after_commit(signal: Signal, device: Any, **kwargs: Any) -> None:
     """Send ``signal`` about ``device`` once the current transaction commits.

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import get_user_model
-from django.test import TestCase
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
+from django.test import RequestFactory, TestCase
 
+import django_otp
+from django_otp.flows import remember
 from django_otp.models import Device
 from django_otp.oath import totp
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -19,6 +25,12 @@ from django_otp.plugins.otp_webauthn.models import WebAuthnDevice
 from tests.browser.sessions import signed_in_session_key
 
 PASSWORD = "correct horse"
+COOKIE = "otp_remember"
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+CHROME = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/140.0.0.0 Safari/537.36"
+)
 KEY = bytes(range(20))
 OVERVIEW = "/otp/security/"
 BACKUP_CODES = ["a1b2c3d4", "e5f6g7h8", "jkmnpqrs"]
@@ -57,6 +69,19 @@ def add_backup(user: Any, name: str = "Backup", codes: list[str] = BACKUP_CODES)
     for value in codes:
         device.token_set.create(token=value)
     return device
+
+
+def trusted_browser(user: Any, device: Device, agent: str = FIREFOX) -> tuple[Any, str]:
+    """A browser of ``user`` remembered right after proving ``device``: its row and cookie."""
+    request = RequestFactory().get("/", HTTP_USER_AGENT=agent)
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    request.user = AnonymousUser()
+    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    django_otp.login(request, device)
+    response = HttpResponse()
+    result = remember.remember(request, response, device)
+    assert result.ok, result.error
+    return result.browser, response.cookies[COOKIE].value
 
 
 class AccountTestCase(TestCase):

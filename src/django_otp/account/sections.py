@@ -15,8 +15,10 @@ section its link)::
                            model="otp_webauthn.WebAuthnDevice",
                            add_url="otp:security-passkey", add_label=_("Add a passkey")))
 
-A section that is not about devices (remembered browsers, say) subclasses :class:`Section`
-and returns what its template needs from :meth:`~Section.context`.
+A section that is not about devices subclasses :class:`Section` and returns what its
+template needs from :meth:`~Section.context`, or from :meth:`~Section.context_for` when it
+needs the request: :class:`BrowsersSection` (the remembered browsers) and
+:class:`SignOutSection` ("sign out everywhere") do.
 """
 
 from __future__ import annotations
@@ -27,16 +29,20 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from django_otp import device_classes
+from django_otp.flows import browsers, remember
 from django_otp.models import Device
 
 __all__ = [
     "BackupCodesSection",
+    "BrowsersSection",
     "DeviceSection",
     "OtherDevicesSection",
     "Section",
+    "SignOutSection",
     "register",
     "section_for",
     "sections",
@@ -61,6 +67,10 @@ class Section:
     def context(self, user: Any) -> dict[str, Any]:
         """What the section's template needs for ``user``; ``devices`` lists their devices."""
         return {}
+
+    def context_for(self, request: HttpRequest) -> dict[str, Any]:
+        """What the template needs for the request's user (by default :meth:`context`)."""
+        return self.context(request.user)
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,26 @@ class OtherDevicesSection(Section):
         return {"devices": devices}
 
 
+@dataclass(frozen=True)
+class BrowsersSection(Section):
+    """The browsers the user trusts ("trust this browser"), with the one making the request
+    marked; shown where browsers can be remembered. One query."""
+
+    def is_installed(self) -> bool:
+        return remember.enabled()
+
+    def context_for(self, request: HttpRequest) -> dict[str, Any]:
+        return {"browsers": browsers.active(request)}
+
+
+@dataclass(frozen=True)
+class SignOutSection(Section):
+    """A link to sign out everywhere (needs ``django_otp.contrib.remember``). No query."""
+
+    def is_installed(self) -> bool:
+        return browsers.can_sign_out_everywhere()
+
+
 _registry: dict[str, Section] = {}
 
 
@@ -160,6 +190,8 @@ register(
         description=_("Your phone, computer or a security key confirms it is you."),
         order=5,
         model="otp_webauthn.WebAuthnDevice",
+        add_url="otp:security-passkey",
+        add_label=_("Add a passkey or security key"),
     )
 )
 register(
@@ -206,3 +238,27 @@ register(
     )
 )
 register(OtherDevicesSection(key="other", title=_("Other sign-in methods"), order=90))
+register(
+    BrowsersSection(
+        key="browsers",
+        title=_("Remembered browsers"),
+        description=_(
+            "Browsers where you chose “Trust this browser”: they ask only for your password "
+            "until they expire."
+        ),
+        template="otp/account/sections/browsers.html",
+        order=95,
+    )
+)
+register(
+    SignOutSection(
+        key="sign_out",
+        title=_("Sign out everywhere"),
+        description=_(
+            "Lost a device, or signed in on a computer that is not yours? Sign out of every "
+            "browser and app at once."
+        ),
+        template="otp/account/sections/sign_out.html",
+        order=100,
+    )
+)

@@ -29,8 +29,7 @@ class OverviewView(SecurityView):
     @cached_property
     def sections(self) -> list[tuple[Any, dict[str, Any]]]:
         """Each installed section with its context for the user."""
-        user = self.request.user
-        return [(section, section.context(user)) for section in sections()]
+        return [(section, section.context_for(self.request)) for section in sections()]
 
     @cached_property
     def devices(self) -> list[Device]:

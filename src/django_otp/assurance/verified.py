@@ -3,7 +3,9 @@
 This is django-otp's meaning of "verified", unchanged: the session names a confirmed device
 of the user. The device is loaded through :mod:`django_otp.devices` (one query, or the shared
 cache). A device or session that no longer qualifies loses the session its verification, and
-so does a "revoke everything" of the user newer than the session's proof of that device.
+so does a "revoke everything" of the user newer than the session's proof of that device. A
+session that signed in before its user signed out everywhere is marked :data:`SIGNED_OUT` on
+the user; ``OTPMiddleware`` then ends it (see :mod:`django_otp.flows.sessions`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from typing import Any
 from django.http import HttpRequest
 
 from django_otp import devices
-from django_otp.internal.session_keys import DEVICE_ID_SESSION_KEY, PROOFS_SESSION_KEY
+from django_otp.internal.session_keys import (
+    DEVICE_ID_SESSION_KEY,
+    PROOFS_SESSION_KEY,
+    SIGNED_IN_SESSION_KEY,
+)
 
-__all__ = ["aannotate", "annotate", "is_verified", "request_is_verified"]
+__all__ = ["SIGNED_OUT", "aannotate", "annotate", "is_verified", "request_is_verified"]
 
 #: Set on a user object once it is annotated (``is_verified`` alone proves nothing: a custom
 #: user model may have its own attribute of that name).
 ANNOTATED = "_otp_annotated"
+#: Set on a user whose session signed in before the user last signed out everywhere.
+SIGNED_OUT = "_otp_signed_out"
 
 
 def is_verified(user: Any) -> bool:
@@ -64,8 +72,21 @@ def _proved_at(session: Any, persistent_id: str) -> float:
     return max((at for at in times if isinstance(at, (int, float))), default=0.0)
 
 
+def _signed_out(session: Any, device: Any) -> bool:
+    """Whether the session signed in before the user of ``device`` signed out everywhere (a
+    session that never recorded when it signed in is older than this rule, so it did)."""
+    signed_out_at = getattr(device, "otp_signed_out_at", None)
+    if signed_out_at is None:
+        return False
+    signed_in_at = session.get(SIGNED_IN_SESSION_KEY)
+    return not isinstance(signed_in_at, (int, float)) or signed_in_at < signed_out_at
+
+
 def _conclude(session: Any, user: Any, device: Any) -> Any:
     """Accept only a confirmed device of ``user``; a session naming anything else loses it."""
+    if device is not None and device.user_id == user.pk and _signed_out(session, device):
+        setattr(user, SIGNED_OUT, True)
+        device = None
     if device is not None and (device.user_id != user.pk or not device.confirmed):
         device = None
     reset_at = getattr(device, "otp_reset_at", None)

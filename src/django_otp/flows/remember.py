@@ -260,18 +260,22 @@ def _forget_devices(user: Any) -> None:
     transaction.on_commit(forget_again, using=router.db_for_write(browser_model()))
 
 
-def revoke_everything(user: Any) -> int:
+def revoke_everything(user: Any, *, sign_out: bool = False) -> int:
     """Revoke every browser of ``user`` and every proof of every session of theirs, at once.
 
     Each session of the user, this one included, stops being verified on its next request
-    (it stays signed in): it must prove a device again. Returns the browsers revoked.
+    (it stays signed in): it must prove a device again. With ``sign_out`` each session that
+    signed in before now is also ended (see :mod:`django_otp.flows.sessions`). Returns the
+    browsers revoked.
     """
     if not apps.is_installed(APP):
         return 0
     reset = apps.get_model("otp_remember", "AssuranceReset")
+    now = timezone.now()
+    instants = {"at": now, "signed_out_at": now} if sign_out else {"at": now}
     with transaction.atomic(using=router.db_for_write(reset)):
         revoked = revoke_all(user, reason="everything")
-        reset.objects.update_or_create(user=user, defaults={"at": timezone.now()})
+        reset.objects.update_or_create(user=user, defaults=instants)
         _forget_devices(user)
     return revoked
 

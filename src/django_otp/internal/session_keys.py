@@ -6,6 +6,9 @@ DEVICE_ID_SESSION_KEY = "otp_device_id"
 PROOFS_SESSION_KEY = "otp_proofs"
 #: The last recorded activity of the session, a Unix time.
 ACTIVITY_SESSION_KEY = "otp_activity"
+#: When the session signed in (Django's ``login()``), a Unix time: "sign out everywhere" ends
+#: the sessions that signed in before it.
+SIGNED_IN_SESSION_KEY = "otp_signed_in"
 #: Enrolments begun and not yet confirmed: model label -> persistent id of the device.
 ENROL_SESSION_KEY = "otp_enrol"
 #: Set once the session has looked at its remembered-browser cookie (see
@@ -18,4 +21,5 @@ __all__ = [
     "ENROL_SESSION_KEY",
     "PROOFS_SESSION_KEY",
     "REMEMBER_CHECKED_SESSION_KEY",
+    "SIGNED_IN_SESSION_KEY",
 ]

@@ -97,9 +97,10 @@ class RememberedBrowserAdmin(admin.ModelAdmin):
 
 
 class AssuranceResetAdmin(admin.ModelAdmin):
-    """When each user last revoked everything; read-only (a deleted reset would revive proofs)."""
+    """When each user last revoked everything and signed out everywhere; read-only (a deleted
+    reset would revive proofs and sessions)."""
 
-    list_display = ["user", "at"]
+    list_display = ["user", "at", "signed_out_at"]
     list_select_related = ["user"]
     search_fields = _SEARCH_FIELDS
     search_help_text = _SEARCH_HELP

@@ -87,7 +87,8 @@ class RememberedBrowser(models.Model):
 
 
 class AssuranceReset(models.Model):
-    """The last time a user revoked everything: proofs made before it no longer count."""
+    """The last time a user revoked everything: proofs made before it no longer count; and
+    the last time they signed out everywhere: sessions signed in before it end."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -97,6 +98,7 @@ class AssuranceReset(models.Model):
         verbose_name=_("user"),
     )
     at = models.DateTimeField(_("everything revoked at"))
+    signed_out_at = models.DateTimeField(_("signed out everywhere at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("assurance reset")

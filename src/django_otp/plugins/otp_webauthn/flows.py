@@ -19,10 +19,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from django_otp import user_has_device
+from django_otp import signals
 from django_otp.app_settings import app_settings
-from django_otp.assurance.state import state_for
-from django_otp.flows import stepup
+from django_otp.flows import rules, stepup
 from django_otp.plugins.otp_webauthn import ceremony, wire
 from django_otp.plugins.otp_webauthn.messages import default_name
 from django_otp.plugins.otp_webauthn.models import (
@@ -118,19 +117,21 @@ def credentials(devices: Any) -> list[tuple[bytes, list[str]]]:
 
 
 def _enrolment_refusal(request: HttpRequest) -> Result | None:
-    """A user who has devices adds one only from a session verified by one, recently.
+    """A user who has devices adds one only from a session that recently proved one of the
+    account's strongest class: the rule of every added factor
+    (:func:`django_otp.flows.rules.permission`), so this endpoint and the account pages
+    agree.
 
     Otherwise a stolen password (or a session left open) could add the attacker's passkey
-    (the advisory GHSA-8r76-c459-ww98 of django-otp-webauthn 0.10.3).
+    (the advisory GHSA-8r76-c459-ww98 of django-otp-webauthn 0.10.3), and a session proved by
+    an emailed code could add a key beside the user's own.
     """
-    user: Any = request.user
-    if not user_has_device(user):
+    allowed = rules.permission(request, rules.ADD)
+    if allowed.ok:
         return None
-    verified = getattr(user, "is_verified", None)  # set by OTPMiddleware
-    if callable(verified) and verified() and state_for(request).satisfies("recent"):
-        return None
+    policy = allowed.data.get("policy", "recent")
     next_url = stepup.safe_next(request, request.META.get("HTTP_REFERER")) or "/"
-    return failed("verification_required", 403, step_up_url=stepup.step_up_url("recent", next_url))
+    return failed("verification_required", 403, step_up_url=stepup.step_up_url(policy, next_url))
 
 
 @signed_in
@@ -166,7 +167,8 @@ def _device_name(value: Any, registered: ceremony.Registered) -> str:
 
 @signed_in
 def complete_registration(request: HttpRequest, data: Any) -> Result:
-    """Check a new credential (L3 7.1) and store it as a confirmed device of the user."""
+    """Check a new credential (L3 7.1) and store it as a confirmed device of the user;
+    sends ``factor_added`` (so ``OTP_NOTIFY_EMAIL`` tells the user)."""
     user: Any = request.user
     pending = take_ceremony(request, "register", user)
     attestation = wire.parse_attestation(data)
@@ -200,4 +202,5 @@ def complete_registration(request: HttpRequest, data: Any) -> Result:
             )
     except IntegrityError:
         return failed("credential_exists")
+    signals.send_after_commit(signals.factor_added, device)
     return Result(data={"device": device.persistent_id, "name": device.name})
