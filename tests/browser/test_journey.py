@@ -118,7 +118,7 @@ def test_the_journey_of_a_new_user(
     page.goto(OVERVIEW)
     password_step(page, screenshot, "sign-in-again")
     expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
-    page.get_by_role("link", name="Backup code (Backup codes)").click()
+    page.get_by_role("link", name="Backup code", exact=True).click()
     page.get_by_label("Code", exact=True).fill(codes[0])
     visit(page, screenshot, "backup-code")
     page.get_by_role("button", name="Verify").click()

@@ -161,12 +161,21 @@ def test_factors_come_strongest_and_most_recently_used_first(alice: Any) -> None
         "Email code",
         "Backup code",
     ]
+    assert [factor.named for factor in found] == [True, True, True, True, True]
     assert found[-1].id == backup.persistent_id and found[3].device == mail
     assert found[2].template == "otp/login/factor_code.html"
     assert choose(found, None) == found[0]
     assert choose(found, token.persistent_id).device == token
     assert choose(found, "otp_totp.totpdevice/999") is None
     assert choose([], None) is None
+
+
+def test_a_name_that_only_repeats_the_label_is_not_shown(alice: Any) -> None:
+    codes = StaticDevice.objects.create(user=alice, name="Backup codes")
+    phone = TOTPDevice.objects.create(user=alice, name="Authenticator app")
+    token = HOTPDevice.objects.create(user=alice, name="Office token")
+    named = {factor.device: factor.named for factor in factors_for(alice)}
+    assert named == {codes: False, phone: False, token: True}
 
 
 def test_a_device_type_picks_its_kind(alice: Any) -> None:

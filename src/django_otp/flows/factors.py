@@ -103,6 +103,12 @@ class Factor:
         return self.device.name
 
     @property
+    def named(self) -> bool:
+        """Whether the name tells the person more than the label (a static device called
+        "Backup codes" under the label "Backup code" does not)."""
+        return self.name.casefold().rstrip("s") != str(self.label).casefold().rstrip("s")
+
+    @property
     def template(self) -> str:
         """The template that asks for this factor."""
         return f"otp/login/factor_{self.kind}.html"
