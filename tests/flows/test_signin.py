@@ -1,5 +1,5 @@
 """django_otp.flows.signin and .factors: the sign-in's operations, as a JSON view would call
-them (the pages are tested in tests/test_signin_views.py)."""
+them (the pages are tested in tests/signin/test_views.py)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def test_anonymous_visitors_are_left_alone(client: Client) -> None:
         (["admins", "finance"], {"groups": ["finance"]}, True),
         (lambda user: user.username.startswith("a"), {}, True),
         (lambda user: user.username.startswith("b"), {}, False),
-        ("tests.test_enforce.needs_mfa", {}, True),
+        ("tests.flows.test_enforce.needs_mfa", {}, True),
     ],
     ids=[
         "everyone",

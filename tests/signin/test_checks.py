@@ -115,7 +115,7 @@ def test_a_malformed_value_names_the_setting(name: str, value: Any, expected: st
         ("OTP_ENFORCE_FOR", "superusers"),
         ("OTP_ENFORCE_FOR", ("admins",)),
         ("OTP_ENFORCE_FOR", lambda user: True),
-        ("OTP_ENFORCE_FOR", "tests.test_enforce.needs_mfa"),
+        ("OTP_ENFORCE_FOR", "tests.flows.test_enforce.needs_mfa"),
         ("OTP_ENFORCE_GRACE_UNTIL", "2030-09-01"),
         ("OTP_ENFORCE_GRACE_UNTIL", "2030-09-01T12:00:00+02:00"),
         ("OTP_ENFORCE_EXEMPT_PATHS", [r"^/api/", r"^/help/$"]),
