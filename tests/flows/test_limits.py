@@ -320,3 +320,37 @@ def test_a_refused_client_sends_client_throttled(django_capture_on_commit_callba
             assert not limits.claim_client(request, "password").admitted
         assert [(c["scope"], c["client"]) for c in received.calls] == [("password", "192.0.2.7")]
         assert received.calls[0]["retry_at"] is not None
+
+
+@override_settings(OTP_LIMITS_CLIENT_FAILURES=2)
+def test_a_client_row_made_by_a_parallel_request_is_counted_not_mistaken_for_a_full_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The row appears after this attempt's UPDATEs found nothing and before it reads the
+    row: the window holds one failure of two, so the attempt is admitted."""
+    real_rows = counters._rows
+    made = []
+
+    def rows_then_a_parallel_insert(model: Any, **lookup: Any) -> Any:
+        rows = real_rows(model, **lookup)
+        real_values_list = rows.values_list
+
+        def values_list(*fields: Any, **kwargs: Any) -> Any:
+            if not made:
+                made.append(
+                    ClientLimit.objects.create(
+                        scope="password",
+                        client="192.0.2.9",
+                        failures=1,
+                        window_start=timezone.now(),
+                    )
+                )
+            return real_values_list(*fields, **kwargs)
+
+        rows.values_list = values_list  # type: ignore[method-assign]
+        return rows
+
+    monkeypatch.setattr(counters, "_rows", rows_then_a_parallel_insert)
+    assert counters.claim_client("password", "192.0.2.9").admitted
+    assert ClientLimit.objects.get().failures == 2
+    assert not counters.claim_client("password", "192.0.2.9").admitted

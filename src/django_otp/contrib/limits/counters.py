@@ -161,12 +161,14 @@ def claim_client(scope: str, client: str, now: datetime.datetime | None = None) 
             return Admission(True, at=now)
         if rows.filter(window_start__lte=fresh).update(failures=1, window_start=now):
             return Admission(True, at=now)
-        start = rows.values_list("window_start", flat=True).first()
-        if start is None:
+        seen = rows.values_list("window_start", "failures").first()
+        if seen is None:
             if _create(ClientLimit, scope=scope, client=client, failures=1, window_start=now):
                 return Admission(True, at=now)
-        elif start > fresh:
-            return Admission(False, limit, retry_at=start + window)
+        elif seen[0] > fresh and seen[1] >= limit:
+            return Admission(False, limit, retry_at=seen[0] + window)
+        # Otherwise a parallel request made or changed the row after the UPDATEs above
+        # found nothing to write: judge the attempt again.
     return Admission(False, limit, retry_at=now)
 
 
